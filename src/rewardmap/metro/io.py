@@ -20,11 +20,34 @@ def _city_country(path: Path) -> tuple[str, str]:
     return path.stem, path.parent.name
 
 
+def sidecar_hints(path: Path) -> TopologyHints | None:
+    """Topology hints from a geometry sidecar, if one exists.
+
+    For ``ROOT/stations/<country>/<city>.json`` the sidecar is ``ROOT/geometry/<country>/<city>.json`` (written by
+    ``rewardmap synth``); its optional ``"topology"`` object holds ``loops`` (list of line names) and ``branch_arms``
+    (``{line: [first stop of each later arm]}``)."""
+    geometry = path.parent.parent.parent / "geometry" / path.parent.name / path.name
+    if path.parent.parent.name != "stations" or not geometry.is_file():
+        return None
+    try:
+        topo = json.loads(geometry.read_text(encoding="utf-8")).get("topology")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
+        raise StationFileError(geometry, f"unreadable geometry sidecar: {exc}") from None
+    if not topo:
+        return None
+    arms = {k: tuple([v] if isinstance(v, str) else v) for k, v in (topo.get("branch_arms") or {}).items()}
+    return TopologyHints(loops=tuple(topo.get("loops") or ()), branch_arms=arms)
+
+
 def load_network(path: str | Path, *, city: str | None = None, country: str | None = None,
                  hints: TopologyHints | None = None) -> Network:
-    """Load a station file. City and country default to the file stem and its folder (the ReasonMap layout);
-    topology hints default to the bundled ones for known real cities."""
+    """Load a station file. City and country default to the file stem and its folder (the ReasonMap layout).
+
+    Topology hints (loops and branch arms the flat lists cannot express): given ``hints``, else a geometry sidecar
+    (:func:`sidecar_hints`), else the bundled hints for known real cities."""
     path = Path(path)
+    if hints is None:
+        hints = sidecar_hints(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
