@@ -392,12 +392,9 @@ class Network:
     @property
     def city_transfer_count(self) -> int:
         """Entries carrying a transfer or branch-start tag, counted once per line entry (data-schema §3.3;
-        reproduces dalian 15, hefei 23, dubai 6, singapore 53). A loop's closing repeat is not counted twice."""
-        total = 0
-        for ln in self.lines.values():
-            entries = ln.entries[:-1] if ln.closed_in_file else ln.entries
-            total += sum(1 for e in entries if e.transfer_tag or e.branch_tag)
-        return total
+        reproduces dalian 15, hefei 23, dubai 6, singapore 53, shanghai 197). Every raw entry counts, including a
+        loop's closing repeat, as in the public data."""
+        return sum(1 for ln in self.lines.values() for e in ln.entries if e.transfer_tag or e.branch_tag)
 
     @property
     def stop_entries(self) -> int:

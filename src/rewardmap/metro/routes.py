@@ -101,12 +101,18 @@ State = tuple[str, str]  # (station key, line name)
 class RoutePlanner:
     """Plans routes on one network. Reuse one planner for many queries (it caches per-line paths)."""
 
-    def __init__(self, network: Network) -> None:
+    def __init__(self, network: Network, *, cache_size: int = 4096) -> None:
         self.network = network
+        self._cache: dict[str, tuple[dict, dict]] = {}
+        self._cache_size = cache_size
 
     # -------------------------------------------------------------- optimal routes
     def _dijkstra(self, source: str) -> tuple[dict[State, tuple[int, int]], dict[State, list[State]]]:
-        """Lexicographic (transfers, stops) Dijkstra over (station, line) states from every line at ``source``."""
+        """Lexicographic (transfers, stops) Dijkstra over (station, line) states from every line at ``source``
+        (cached per source, so all-pairs planning costs one search per origin)."""
+        cached = self._cache.get(source)
+        if cached is not None:
+            return cached
         net = self.network
         dist: dict[State, tuple[int, int]] = {}
         preds: dict[State, list[State]] = {}
@@ -132,6 +138,9 @@ class RoutePlanner:
                     heapq.heappush(heap, (cost[0], cost[1], nxt[0], nxt[1]))
                 elif cost == old and state not in preds[nxt]:
                     preds[nxt].append(state)
+        if len(self._cache) >= self._cache_size:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[source] = (dist, preds)
         return dist, preds
 
     def optimal_routes(self, origin: str | Station, destination: str | Station, *, max_routes: int = 64
