@@ -93,3 +93,36 @@ def test_planner_routes_are_valid_by_the_official_check(cities):
                 destination = strip_tags_official(net.stations[b].name)
                 for cleaner in ("eval", "reward"):
                     assert check_route(net, sections, origin, destination, cleaner=cleaner), (city, route)
+
+
+@pytest.mark.integration
+def test_every_pair_of_every_city_gets_a_valid_optimal_route(cities):
+    """The issue's promise: `rewardmap route` answers any two stations of any of the 24 cities validly."""
+    for city, (_, net) in sorted(cities.items()):
+        planner = RoutePlanner(net)
+        keys = sorted(net.stations)
+        for a in keys:
+            for b in keys:
+                if a == b:
+                    continue
+                routes = planner.optimal_routes(net.stations[a], net.stations[b], max_routes=1)
+                assert routes, (city, a, b)
+                sections = [RouteSection(leg.line, leg.departure, leg.arrival) for leg in routes[0].legs]
+                variants = any(len(net.stations[k].spellings) > 1 for k in (a, b))
+                transfer_variants = any(len(net.resolve_station(leg.arrival).spellings) > 1
+                                        for leg in routes[0].legs[:-1])
+                # a transfer at a station spelled differently on its two lines (Beijing 西单 / 西单站) cannot pass
+                # the official exact-spelling continuity check: only the canonical check applies there
+                cleaners = ("canonical",) if variants or transfer_variants else ("eval", "canonical")
+                for cleaner in cleaners:
+                    assert check_route(net, sections, net.stations[a].name, net.stations[b].name,
+                                       cleaner=cleaner), (city, a, b, cleaner)
+
+
+def test_reward_cleaner_quirk_rejects_a_correct_answer(cities):
+    """Documented quirk: the file entry "东管头南站 （换乘站）" keeps a space after official tag stripping, so RewardMap's
+    reward cleaner does not drop its 站 and a correct answer naming 东管头南站 fails the reward's accuracy check."""
+    net = cities["beijing"][1]
+    section = [RouteSection("Line 16", "苏州桥站", "东管头南站")]
+    assert check_route(net, section, "苏州桥站", "东管头南站", cleaner="eval")
+    assert not check_route(net, section, "苏州桥站", "东管头南站", cleaner="reward")

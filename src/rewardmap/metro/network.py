@@ -84,6 +84,8 @@ class Line:
         self.loop = loop
         self.closed_in_file = closed_in_file
         self._index = {k: i for i, k in enumerate(self.keys)}
+        #: the spelling this line's list uses for each station (variants such as 西单 / 西单站 differ per line)
+        self.spelling = {k: e.name for k, e in zip(self.keys, self.entries)}
         cut = set(cut_edges)
         adj: dict[str, list[str]] = {k: [] for k in self.keys}
         n = len(self.keys)

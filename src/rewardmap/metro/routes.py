@@ -192,7 +192,8 @@ class RoutePlanner:
         return Route(tuple(legs))
 
     def _leg(self, line: str, keys: list[str]) -> Leg:
-        names = [self.network.stations[k].name for k in keys]
+        spelling = self.network.lines[line].spelling
+        names = [spelling[k] for k in keys]
         return Leg(line=line, departure=names[0], arrival=names[-1], via=tuple(names[1:-1]))
 
     # -------------------------------------------------------------- alternatives
