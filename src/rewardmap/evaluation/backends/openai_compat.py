@@ -1,0 +1,277 @@
+"""An OpenAI-compatible chat-completions client: image as a data URI, concurrency, retries with backoff, timeouts.
+
+Only the standard library is used (``http.client`` with one keep-alive connection per worker thread). The API key is
+read from an environment variable at construction and only ever placed in the ``Authorization`` header: it is never
+logged, never part of ``repr`` and never written to run outputs.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import io
+import json
+import os
+import random
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from rewardmap.errors import ConfigError
+from rewardmap.evaluation.backends.base import Generation, ImageRef, Prompt
+
+#: Environment variables searched (in order) for the API key when none is named explicitly.
+API_KEY_ENV_VARS = ("REWARDMAP_API_KEY", "OPENAI_API_KEY")
+#: HTTP statuses worth retrying (rate limits, timeouts, server-side failures).
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+class _HTTPFailure(Exception):
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``max_retries`` extra attempts after the first; the wait before retry *n* (0-based) is
+    ``min(max_backoff_s, backoff_s · 2**n)`` with ±25 % jitter, or the server's ``Retry-After`` when it sends one."""
+
+    max_retries: int = 4
+    backoff_s: float = 0.5
+    max_backoff_s: float = 20.0
+
+    def delay(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(self.max_backoff_s, max(0.0, retry_after))
+        base = min(self.max_backoff_s, self.backoff_s * (2 ** attempt))
+        return base * (0.75 + 0.5 * rng.random())
+
+
+def resolve_api_key(env_var: str | None = None) -> str | None:
+    """The API key from ``env_var`` (if given) or the first set variable of :data:`API_KEY_ENV_VARS`."""
+    names = (env_var,) if env_var else API_KEY_ENV_VARS
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def encode_image(image, *, fmt: str = "PNG") -> str:
+    """A PIL image as a ``data:`` URI (PNG by default, lossless for thin map lines)."""
+    buf = io.BytesIO()
+    img = image
+    if fmt.upper() == "JPEG" and img.mode not in ("RGB", "L"):
+        img = img.convert("RGB")
+    img.save(buf, format=fmt.upper())
+    mime = "jpeg" if fmt.upper() == "JPEG" else fmt.lower()
+    return f"data:image/{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"
+
+
+class OpenAIBackend:
+    """Chat completions against any OpenAI-compatible server (vLLM ``serve``, SGLang, TGI, OpenAI, ``serve-sim``).
+
+    Args:
+        model: the ``model`` field sent to the server.
+        base_url: e.g. ``http://127.0.0.1:8000/v1`` (``/chat/completions`` is appended).
+        concurrency: requests in flight at once.
+        timeout_s: per-request socket timeout.
+        retry: retry policy for connection errors, timeouts and retryable HTTP statuses.
+        max_tokens: ``max_tokens`` of the request (2,048, as the papers' open-model setting).
+        temperature: 0 = greedy (the papers' setting).
+        api_key_env: environment variable holding the key (default: REWARDMAP_API_KEY, then OPENAI_API_KEY).
+        image_format: ``PNG`` or ``JPEG`` for the data URI.
+        extra_body: additional JSON fields merged into every request.
+    """
+
+    name = "openai"
+
+    def __init__(self, model: str, base_url: str, *, concurrency: int = 16, timeout_s: float = 120.0,
+                 retry: RetryPolicy | None = None, max_tokens: int = 2048, temperature: float = 0.0,
+                 api_key_env: str | None = None, image_format: str = "PNG", extra_body: dict | None = None,
+                 image_cache_size: int = 8, seed: int = 0) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"model server URL {base_url!r}: expected http(s)://host[:port]/path")
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port
+        self._path = (parts.path.rstrip("/") or "") + "/chat/completions"
+        self.concurrency = max(1, int(concurrency))
+        self.batch_size = self.concurrency * 4
+        self.timeout_s = float(timeout_s)
+        self.retry = retry or RetryPolicy()
+        self.max_tokens = int(max_tokens)
+        self.temperature = float(temperature)
+        self.image_format = image_format
+        self.extra_body = dict(extra_body or {})
+        self.__api_key = resolve_api_key(api_key_env)
+        self._local = threading.local()
+        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._cache_size = max(1, image_cache_size)
+        self._cache_lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self._rng_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r}, concurrency={self.concurrency})"
+
+    @property
+    def has_api_key(self) -> bool:
+        return self.__api_key is not None
+
+    # -- images ---------------------------------------------------------------------------------------------------
+    def _data_uri(self, ref: ImageRef) -> str:
+        with self._cache_lock:
+            if ref.key in self._cache:
+                self._cache.move_to_end(ref.key)
+                return self._cache[ref.key]
+        uri = encode_image(ref.load(), fmt=self.image_format)
+        with self._cache_lock:
+            self._cache[ref.key] = uri
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return uri
+
+    def build_body(self, prompt: Prompt) -> dict:
+        """The JSON body for one prompt (image first, then the question, as in the official Qwen path)."""
+        content: list[dict] = []
+        if prompt.image is not None:
+            content.append({"type": "image_url", "image_url": {"url": self._data_uri(prompt.image)}})
+        content.append({"type": "text", "text": prompt.text})
+        messages = []
+        if prompt.system:
+            messages.append({"role": "system", "content": prompt.system})
+        messages.append({"role": "user", "content": content})
+        body = {"model": self.model, "messages": messages, "max_tokens": self.max_tokens,
+                "temperature": self.temperature}
+        body.update(self.extra_body)
+        return body
+
+    # -- transport ------------------------------------------------------------------------------------------------
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+            conn = cls(self._host, self._port, timeout=self.timeout_s)
+            self._local.conn = conn
+        return conn
+
+    def _drop_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _post_once(self, payload: bytes) -> dict:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.__api_key:
+            headers["Authorization"] = f"Bearer {self.__api_key}"
+        conn = self._connection()
+        try:
+            conn.request("POST", self._path, body=payload, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        except TimeoutError as exc:
+            self._drop_connection()
+            raise _HTTPFailure(f"timeout after {self.timeout_s:g} s", retryable=True) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            self._drop_connection()
+            raise _HTTPFailure(f"connection error: {type(exc).__name__}: {exc}", retryable=True) from exc
+        if resp.status != 200:
+            if resp.getheader("Connection", "").lower() == "close":
+                self._drop_connection()
+            retry_after = None
+            ra = resp.getheader("Retry-After")
+            if ra:
+                try:
+                    retry_after = float(ra)
+                except ValueError:
+                    retry_after = None
+            snippet = data[:200].decode("utf-8", "replace").strip()
+            raise _HTTPFailure(f"HTTP {resp.status}: {snippet}", retryable=resp.status in RETRYABLE_STATUS,
+                               retry_after=retry_after)
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise _HTTPFailure(f"response is not JSON: {data[:120]!r}", retryable=True) from exc
+
+    def complete(self, prompt: Prompt) -> Generation:
+        """One prompt with retries; never raises for transport/server failures (returns ``Generation.error``)."""
+        t0 = time.perf_counter()
+        try:
+            payload = json.dumps(self.build_body(prompt)).encode("utf-8")
+        except Exception as exc:  # unreadable image etc.: reported on the sample
+            return Generation("", None, time.perf_counter() - t0, error=f"request not built: {exc}", attempts=0)
+        attempts = 0
+        last = ""
+        while True:
+            attempts += 1
+            try:
+                data = self._post_once(payload)
+                text, tokens = _parse_completion(data)
+                return Generation(text, tokens, time.perf_counter() - t0, attempts=attempts)
+            except _HTTPFailure as exc:
+                last = str(exc)
+                if not exc.retryable or attempts > self.retry.max_retries:
+                    break
+                with self._rng_lock:
+                    wait = self.retry.delay(attempts - 1, self._rng, exc.retry_after)
+                time.sleep(wait)
+        return Generation("", None, time.perf_counter() - t0, error=f"{last} (after {attempts} attempt(s))",
+                          attempts=attempts)
+
+    def generate(self, prompts: Sequence[Prompt]) -> list[Generation]:
+        out: list[Generation | None] = [None] * len(prompts)
+        for i, g in self.stream(prompts):
+            out[i] = g
+        return out  # type: ignore[return-value]
+
+    def stream(self, prompts: Sequence[Prompt]) -> Iterator[tuple[int, Generation]]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="rewardmap-http")
+        pending = iter(enumerate(prompts))
+        in_flight = {}
+        # keep at most 2×concurrency requests queued so images are encoded just in time and memory stays flat
+        for i, p in pending:
+            in_flight[self._pool.submit(self.complete, p)] = i
+            if len(in_flight) >= 2 * self.concurrency:
+                break
+        while in_flight:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i = in_flight.pop(fut)
+                yield i, fut.result()
+                nxt = next(pending, None)
+                if nxt is not None:
+                    in_flight[self._pool.submit(self.complete, nxt[1])] = nxt[0]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _parse_completion(data: dict) -> tuple[str, int | None]:
+    try:
+        message = data["choices"][0]["message"]
+    except (KeyError, IndexError, TypeError) as exc:
+        raise _HTTPFailure(f"unexpected response shape: {str(data)[:120]}", retryable=False) from exc
+    content = message.get("content") or ""
+    if isinstance(content, list):  # some servers return content parts
+        content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    reasoning = message.get("reasoning_content")
+    if reasoning:  # keep a reasoning model's thoughts so answer extraction sees the same text as a local run
+        content = f"<think>{reasoning}</think>{content}"
+    usage = data.get("usage") or {}
+    tokens = usage.get("completion_tokens")
+    return str(content), (int(tokens) if isinstance(tokens, int | float) else None)
