@@ -1,0 +1,493 @@
+"""Multi-stage GRPO on TRL's ``GRPOTrainer``.
+
+A recipe that reads top to bottom (:func:`run_grpo`):
+
+1. resolve the policy (a local HF VLM or the tiny offline Qwen2.5-VL) and the TRL-format training dataset;
+2. plan the curriculum (:mod:`rewardmap.training.curriculum`): each stage is an ordered list of dataset rows;
+3. for each stage, one ``GRPOTrainer`` on that stage's rows, in order (``shuffle_dataset=False``), with the stage's
+   reward functions; the model object, the AdamW optimizer and its state carry over from stage to stage, so the run
+   behaves like the released single sequential pass;
+4. after every step: advance the sampler, log (reward components, per-type accuracy, zero-std group fraction — per
+   stage, to ``metrics.jsonl`` and TensorBoard), checkpoint (safetensors + optimizer + sampler state) when due;
+5. save the final policy.
+
+``resume=True`` restarts from the newest checkpoint at the same sample of the same stage.
+
+Difficulty weighting: ``reward`` multiplies the reward (paper/code — cancelled by per-group std normalisation);
+``advantage`` multiplies each completion's advantage by its question's weight after normalisation (ours).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import TrainerCallback
+from transformers.trainer_callback import PrinterCallback
+from transformers.utils import logging as hf_logging
+from trl import GRPOConfig, GRPOTrainer
+
+from rewardmap.errors import ConfigError
+from rewardmap.training.config import GRPOSettings, RunSettings, TrainConfig
+from rewardmap.training.curriculum import CurriculumSampler, StagePlan
+from rewardmap.training.policy import LoraSettings, Policy, build_tiny_qwen25vl, load_policy
+
+CHECKPOINT_STATE = "rewardmap_state.json"
+
+
+class RewardMapGRPOTrainer(GRPOTrainer):
+    """``GRPOTrainer`` with two additions: advantage-level difficulty weighting and batch observers.
+
+    ``advantage_weight(row) -> float``: when given, each completion's advantage (after TRL's group normalisation)
+    is multiplied by the weight of its question — the form of the difficulty weight that survives std
+    normalisation. ``batch_observers``: callables ``f(rows, output)`` run after each generation/scoring pass (the
+    runner records the task types of every step with it).
+    """
+
+    def __init__(self, *args, advantage_weight: Callable[[dict], float] | None = None,
+                 batch_observers: Sequence[Callable[[list[dict], dict], None]] = (), **kwargs):
+        self.advantage_weight = advantage_weight
+        self.batch_observers = list(batch_observers)
+        super().__init__(*args, **kwargs)
+
+    def _generate_and_score_completions(self, inputs):
+        output = super()._generate_and_score_completions(inputs)
+        if self.advantage_weight is not None:
+            adv = output["advantages"]
+            w = torch.tensor([float(self.advantage_weight(row)) for row in inputs], dtype=adv.dtype, device=adv.device)
+            output["advantages"] = adv * (w if adv.dim() == 1 else w.unsqueeze(1))
+        for observe in self.batch_observers:
+            observe(inputs, output)
+        return output
+
+
+def _on_cuda() -> bool:
+    return torch.cuda.is_available()
+
+
+def grpo_args(settings: GRPOSettings, run: RunSettings, *, output_dir: str | Path, max_steps: int,
+              suppress_tokens: Sequence[int] = (), report_to: Sequence[str] | str = "none") -> GRPOConfig:
+    """The ``GRPOConfig`` of one stage. One optimizer step = ``prompts_per_step`` prompts × ``num_generations``
+    completions, generated and used once (``num_iterations=1``, as ``ppo_epochs=1`` in the released code)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    completions = settings.prompts_per_step * settings.num_generations
+    if completions % world:
+        raise ConfigError(f"grpo: prompts_per_step × num_generations = {completions} is not divisible by the "
+                          f"{world} processes")
+    cuda = _on_cuda()
+    bf16 = settings.bf16 if settings.bf16 is not None else cuda
+    gen_kwargs = {"suppress_tokens": list(suppress_tokens)} if suppress_tokens else None
+    kwargs: dict[str, Any] = dict(
+        output_dir=str(output_dir), max_steps=max_steps, per_device_train_batch_size=completions // world,
+        gradient_accumulation_steps=1, num_generations=settings.num_generations,
+        learning_rate=settings.learning_rate, weight_decay=settings.weight_decay, beta=settings.beta,
+        epsilon=settings.epsilon, entropy_coef=settings.entropy_coef, temperature=settings.temperature,
+        top_p=settings.top_p, max_completion_length=settings.max_completion_length,
+        scale_rewards=settings.scale_rewards, loss_type=settings.loss_type, max_grad_norm=settings.max_grad_norm,
+        lr_scheduler_type=settings.lr_scheduler_type, warmup_steps=settings.warmup_ratio,
+        gradient_checkpointing=settings.gradient_checkpointing, bf16=bf16, use_cpu=not cuda,
+        shuffle_dataset=False, seed=run.seed, logging_steps=run.logging_steps, save_strategy="no",
+        report_to=report_to, disable_tqdm=True, generation_kwargs=gen_kwargs, use_vllm=settings.use_vllm,
+    )
+    if settings.use_vllm:
+        kwargs["vllm_mode"] = settings.vllm_mode
+    kwargs.update(dict(settings.extra))
+    try:
+        return GRPOConfig(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"grpo.extra: {exc}") from exc
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Run state, logging, checkpoints
+
+
+@dataclass
+class StepRecord:
+    """What one optimizer step saw and logged."""
+
+    step: int                      # 1-based global step
+    stage: str
+    stage_index: int
+    types: list[str] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """Outcome of :func:`run_grpo`."""
+
+    output_dir: Path
+    final_model: Path
+    steps: list[StepRecord]
+    stage_boundaries: list[tuple[str, int, int]]   # (stage name, first step, last step), 1-based
+    wall_s: float
+    resumed_from: Path | None = None
+
+    def metric(self, name: str) -> list[float | None]:
+        return [s.metrics.get(name) for s in self.steps]
+
+
+def _rows_hash(rows) -> list[int]:
+    return [int(r) for r in rows]
+
+
+class _Run:
+    """Mutable state shared by the stage trainers of one run."""
+
+    def __init__(self, config: TrainConfig, out: Path, sampler: CurriculumSampler, policy: Policy,
+                 optimizer: torch.optim.Optimizer, tb_writer, progress):
+        self.config = config
+        self.out = out
+        self.sampler = sampler
+        self.policy = policy
+        self.optimizer = optimizer
+        self.tb = tb_writer
+        self.progress = progress
+        self.records: dict[int, StepRecord] = {}
+        self.metrics_file = out / "metrics.jsonl"
+
+    @property
+    def global_step(self) -> int:
+        return self.sampler.global_step
+
+    def observe_batch(self, rows: list[dict], output: dict) -> None:
+        step = self.global_step + 1
+        plan = self.sampler.current
+        rec = self.records.setdefault(step, StepRecord(step=step, stage=plan.stage.name, stage_index=plan.index))
+        g = self.config.grpo.num_generations
+        rec.types = [str(r.get("type")) for r in rows[::g]]
+        rec.rows = _rows_hash(self.sampler.next_rows())
+
+    def log(self, logs: dict[str, float]) -> None:
+        step = self.global_step
+        if step == 0:
+            return
+        plan_name, plan_index = self._stage_of(step)
+        rec = self.records.setdefault(step, StepRecord(step=step, stage=plan_name, stage_index=plan_index))
+        for k, v in logs.items():
+            if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+                rec.metrics[k] = float(v)
+                if self.tb is not None:
+                    self.tb.add_scalar(k, float(v), step)
+                    self.tb.add_scalar(f"stage/{plan_name}/{k}", float(v), step)
+
+    def _stage_of(self, step: int) -> tuple[str, int]:
+        start = 0
+        for p in self.sampler.plans:
+            if step <= start + p.steps:
+                return p.stage.name, p.index
+            start += p.steps
+        last = self.sampler.plans[-1]
+        return last.stage.name, last.index
+
+    def flush_step(self, step: int) -> None:
+        rec = self.records.get(step)
+        if rec is None:
+            return
+        with self.metrics_file.open("a", encoding="utf-8") as f:
+            f.write(json.dumps({"step": rec.step, "stage": rec.stage, "stage_index": rec.stage_index,
+                                "types": rec.types, "rows": rec.rows, **rec.metrics}) + "\n")
+
+    # -- checkpoints -----------------------------------------------------------------------------------------
+
+    def save_checkpoint(self, model, scheduler=None) -> Path:
+        step = self.global_step
+        ckpt = self.out / "checkpoints" / f"step-{step:06d}"
+        tmp = ckpt.with_name(ckpt.name + ".tmp")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        model.save_pretrained(str(tmp), safe_serialization=True)
+        self.policy.processor.save_pretrained(str(tmp))
+        torch.save(self.optimizer.state_dict(), tmp / "optimizer.pt")
+        state = {"global_step": step, "sampler": self.sampler.state_dict(),
+                 "policy_path": str(self.policy.path), "torch_rng": None}
+        (tmp / CHECKPOINT_STATE).write_text(json.dumps(state, indent=2))
+        if ckpt.exists():
+            shutil.rmtree(ckpt)
+        tmp.rename(ckpt)
+        self._prune()
+        return ckpt
+
+    def _prune(self) -> None:
+        keep = max(1, self.config.run.keep_checkpoints)
+        ckpts = sorted(p for p in (self.out / "checkpoints").glob("step-*") if not p.name.endswith(".tmp"))
+        for old in ckpts[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+class _StageCallback(TrainerCallback):
+    def __init__(self, run: _Run, plan: StagePlan):
+        self.run = run
+        self.plan = plan
+
+    def on_step_end(self, args, state, control, **kwargs):
+        run = self.run
+        run.sampler.advance()
+        step = run.global_step
+        every = run.config.run.save_every
+        stage_done = run.sampler.done or run.sampler.current is not self.plan
+        if stage_done or (every and step % every == 0):
+            run.pending_save = True
+        if run.progress is not None:
+            run.progress.update(1)
+            run.progress.set_postfix_str(f"stage {self.plan.stage.name}")
+        return control
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs:
+            self.run.log(logs)
+            rec = self.run.records.get(self.run.global_step)
+            if rec is not None and self.run.progress is not None and "reward" in rec.metrics:
+                self.run.progress.set_postfix_str(f"stage {self.plan.stage.name} reward {rec.metrics['reward']:.2f}")
+        return control
+
+
+class _SaveCallback(TrainerCallback):
+    """Runs after logging of a step: writes the step's record, then a checkpoint when one is due."""
+
+    def __init__(self, run: _Run):
+        self.run = run
+
+    def on_step_end(self, args, state, control, **kwargs):
+        # Logging of this step happens after on_step_end; force it so the record is complete when we flush.
+        control.should_log = True
+        return control
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        run = self.run
+        step = run.global_step
+        if getattr(run, "_flushed", 0) < step:
+            run.flush_step(step)
+            run._flushed = step
+        if getattr(run, "pending_save", False):
+            run.pending_save = False
+            run.save_checkpoint(kwargs["model"])
+        return control
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Policy / resume helpers
+
+
+def resolve_policy_path(config: TrainConfig) -> Path:
+    """``model.path: tiny`` → build (or reuse) the tiny offline model; otherwise the local directory."""
+    if config.model.path == "tiny":
+        return build_tiny_qwen25vl(config.model.tiny_cache)
+    path = Path(config.model.path)
+    if not (path / "config.json").is_file():
+        raise ConfigError(f"model.path: {path} is not a local model directory (no config.json); "
+                          "rewardmap never downloads weights — point it at a local copy")
+    return path
+
+
+def latest_checkpoint(output_dir: str | Path) -> Path | None:
+    """The newest complete checkpoint of a run directory, or None."""
+    ckpts = sorted(p for p in (Path(output_dir) / "checkpoints").glob("step-*")
+                   if not p.name.endswith(".tmp") and (p / CHECKPOINT_STATE).is_file())
+    return ckpts[-1] if ckpts else None
+
+
+def _lora_settings(config: TrainConfig) -> LoraSettings | None:
+    lb = config.model.lora
+    return None if lb is None else LoraSettings(rank=lb.rank, alpha=lb.alpha, dropout=lb.dropout, targets=lb.targets)
+
+
+def _load_run_policy(config: TrainConfig, base: Path, checkpoint: Path | None) -> Policy:
+    kw = dict(dtype=config.model.dtype, freeze_vision=config.model.freeze_vision,
+              min_pixels=config.data.min_pixels, max_pixels=config.data.max_pixels,
+              attn_implementation=config.model.attn_implementation)
+    if checkpoint is None:
+        return load_policy(base, lora=_lora_settings(config), **kw)
+    if (checkpoint / "adapter_config.json").is_file():
+        from peft import PeftModel
+
+        policy = load_policy(base, **kw)
+        policy.model = PeftModel.from_pretrained(policy.model, str(checkpoint), is_trainable=True)
+        return policy
+    policy = load_policy(checkpoint, **kw)
+    policy.path = base
+    # The KL reference is the initial policy, not the checkpoint (TRL builds it from config._name_or_path).
+    policy.model.config._name_or_path = str(base)
+    return policy
+
+
+def make_optimizer(model, settings: GRPOSettings) -> torch.optim.Optimizer:
+    """AdamW (β = 0.9, 0.999) over the trainable parameters, shared by every stage (released: AdamW, wd 1e-2)."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        (no_decay if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
+    groups = [{"params": decay, "weight_decay": settings.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=settings.learning_rate, betas=(0.9, 0.999))
+
+
+def _tb_writer(out: Path, enabled: bool):
+    if not enabled:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard not installed: metrics.jsonl still has everything
+        return None
+    return SummaryWriter(log_dir=str(out / "tensorboard"))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The recipe
+
+
+RewardFactory = Callable[[str | None], tuple[list[Callable], Callable[[dict], float] | None]]
+
+
+def run_grpo(config: TrainConfig, train_dataset, reward_factory: RewardFactory, *, resume: bool | str | Path = False,
+             policy: Policy | None = None, stop_after_steps: int | None = None) -> RunResult:
+    """Run the multi-stage GRPO recipe of ``config`` on a TRL-format ``train_dataset``.
+
+    ``train_dataset``: a ``datasets.Dataset`` with ``prompt`` (conversational, image placeholder), ``image`` and
+    the reward metadata columns (``type`` is required: the curriculum reads it). ``reward_factory(preset)`` returns
+    ``(reward_funcs, advantage_weight)`` for a stage's reward preset (None = the run's). ``resume``: True = newest
+    checkpoint of ``run.output_dir``, or a checkpoint path. ``stop_after_steps``: stop early after that many
+    global steps (used to test resuming; a checkpoint is written at the stop).
+    """
+    t0 = time.perf_counter()
+    out = Path(config.run.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if "type" not in train_dataset.column_names:
+        raise ConfigError("training dataset has no 'type' column; the curriculum needs it")
+    types = train_dataset["type"]
+    sampler = CurriculumSampler.from_dataset_types(types, config.curriculum.resolved_stages(),
+                                                   prompts_per_step=config.grpo.prompts_per_step,
+                                                   seed=config.curriculum.seed)
+    if sampler.total_steps == 0:
+        raise ConfigError("the curriculum has no steps: the dataset is smaller than one step "
+                          f"({config.grpo.prompts_per_step} prompts) for every stage")
+
+    checkpoint: Path | None = None
+    if resume:
+        checkpoint = latest_checkpoint(out) if resume is True else Path(resume)
+        if checkpoint is None or not (checkpoint / CHECKPOINT_STATE).is_file():
+            raise ConfigError(f"--resume: no checkpoint found under {out / 'checkpoints'}")
+    base = policy.path if policy is not None else resolve_policy_path(config)
+    if policy is None or checkpoint is not None:
+        policy = _load_run_policy(config, base, checkpoint)
+    torch.manual_seed(config.run.seed)
+
+    optimizer = make_optimizer(policy.model, config.grpo)
+    if checkpoint is not None:
+        state = json.loads((checkpoint / CHECKPOINT_STATE).read_text())
+        sampler.load_state_dict(state["sampler"])
+        optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", weights_only=True))
+        _truncate_metrics(out / "metrics.jsonl", sampler.global_step)
+    else:
+        (out / "metrics.jsonl").unlink(missing_ok=True)
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    (out / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
+
+    hf_logging.disable_progress_bar()  # per-stage weight loading/saving bars would drown ours
+    progress = None
+    if config.run.progress:
+        from tqdm.auto import tqdm
+
+        progress = tqdm(total=sampler.total_steps, initial=sampler.global_step, desc="GRPO", unit="step")
+    tb = _tb_writer(out, "tensorboard" in config.run.report_to)
+    run = _Run(config, out, sampler, policy, optimizer, tb, progress)
+    model = policy.model
+    suppress = policy.suppress_tokens
+    rewards_by_preset: dict[str | None, tuple] = {}
+    try:
+        while not sampler.done:
+            plan = sampler.current
+            remaining = plan.steps - sampler.step_in_stage
+            if stop_after_steps is not None:
+                remaining = min(remaining, stop_after_steps - sampler.global_step)
+                if remaining <= 0:
+                    break
+            stage_rows = list(sampler.remaining_rows())[:remaining * config.grpo.prompts_per_step]
+            stage_ds = train_dataset.select(stage_rows)
+            preset = plan.stage.reward
+            if preset not in rewards_by_preset:
+                rewards_by_preset[preset] = reward_factory(preset)
+            funcs, adv_weight = rewards_by_preset[preset]
+            args = grpo_args(config.grpo, config.run, max_steps=remaining, suppress_tokens=suppress,
+                             output_dir=out / "stages" / f"{plan.index + 1:02d}-{plan.stage.name}")
+            trainer = RewardMapGRPOTrainer(
+                model=model, reward_funcs=funcs, args=args, train_dataset=stage_ds,
+                processing_class=policy.processor, optimizers=(optimizer, None),
+                callbacks=[_StageCallback(run, plan), _SaveCallback(run)],
+                advantage_weight=adv_weight, batch_observers=[run.observe_batch])
+            trainer.remove_callback(PrinterCallback)  # our progress bar and metrics.jsonl replace its dict dumps
+            trainer.train()
+            model = trainer.model
+        if stop_after_steps is not None and not sampler.done:
+            if latest_checkpoint(out) is None or latest_checkpoint(out).name != f"step-{sampler.global_step:06d}":
+                run.save_checkpoint(model)
+    finally:
+        if progress is not None:
+            progress.close()
+        if tb is not None:
+            tb.close()
+
+    final = out / "final"
+    if sampler.done:
+        model.save_pretrained(str(final), safe_serialization=True)
+        policy.processor.save_pretrained(str(final))
+    policy.model = model
+    records = _read_metrics(out / "metrics.jsonl")
+    boundaries = []
+    start = 1
+    for p in sampler.plans:
+        boundaries.append((p.stage.name, start, start + p.steps - 1))
+        start += p.steps
+    result = RunResult(output_dir=out, final_model=final, steps=records, stage_boundaries=boundaries,
+                       wall_s=time.perf_counter() - t0, resumed_from=checkpoint)
+    (out / "summary.json").write_text(json.dumps(summarise(result), indent=2), encoding="utf-8")
+    return result
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    if not path.is_file():
+        return
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and json.loads(line)["step"] <= step]
+    path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+
+
+def _read_metrics(path: Path) -> list[StepRecord]:
+    out = []
+    if not path.is_file():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        metrics = {k: v for k, v in d.items() if k not in ("step", "stage", "stage_index", "types", "rows")}
+        out.append(StepRecord(step=d["step"], stage=d["stage"], stage_index=d["stage_index"], types=d["types"],
+                              rows=d.get("rows", []), metrics=metrics))
+    return out
+
+
+def summarise(result: RunResult) -> dict:
+    """Per-stage means of every logged metric (reward, its components, accuracy per type, zero-std fraction)."""
+    per_stage: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for rec in result.steps:
+        for k, v in rec.metrics.items():
+            per_stage[rec.stage][k].append(v)
+    stages = {}
+    for name, first, last in result.stage_boundaries:
+        m = per_stage.get(name, {})
+        stages[name] = {"first_step": first, "last_step": last,
+                        "metrics": {k: sum(v) / len(v) for k, v in sorted(m.items()) if v}}
+    return {"output_dir": str(result.output_dir), "steps": len(result.steps), "wall_s": round(result.wall_s, 2),
+            "resumed_from": str(result.resumed_from) if result.resumed_from else None, "stages": stages}
