@@ -1,0 +1,350 @@
+"""Build ReasonMap-, ReasonMap-Plus- and ReasonMap-Train-style datasets from station files and maps.
+
+Output layout (the **dataset root** ``OUT``)::
+
+    OUT/reasonmap/            DatasetDict (save_to_disk), splits train / validation   — FSCCS/ReasonMap columns
+    OUT/reasonmap-plus/       DatasetDict, splits train / test                        — FSCCS/ReasonMap-Plus columns
+    OUT/reasonmap-train/      DatasetDict, split train                                — FSCCS/ReasonMap-Train columns
+    OUT/parquet/<name>-<split>.parquet                                                — the same rows as parquet
+    OUT/maps/<country>/<city>.png        copies of the input maps
+    OUT/stations/<country>/<city>.json   copies of the input station files
+    OUT/geometry/<country>/<city>.json   copies of geometry sidecars, when the input has them
+    OUT/manifest.json                    seed, cities, labels and their provenance, counts
+
+Rows reference images and station files by the relative paths ``./maps/<country>/<city>.png`` and
+``./stations/<country>/<city>.json``, like the public data; they resolve against ``OUT`` (pass ``root=OUT`` to
+:func:`~rewardmap.data.resolve_figure` / :func:`~rewardmap.data.resolve_stations`). With ``embed_images=True`` the
+``reasonmap`` dataset stores the map as base64 PNG in ``figure`` instead, as ``FSCCS/ReasonMap`` does.
+
+Randomness: each city gets its own generators seeded from ``(seed, country, city)``, so the same seed gives the same
+bytes, and adding a city does not change the others' questions.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rewardmap.errors import DataError, StationFileError
+from rewardmap.metro.io import iter_station_files, load_network
+from rewardmap.metro.network import Network
+from rewardmap.metro.routes import RoutePlanner
+from rewardmap.tasks.difficulty import (
+    CITY_DIFFICULTY,
+    CITY_DIFFICULTY_SOURCE,
+    PLANNING_QUOTA,
+    PLUS_QUOTAS,
+    TEST_CITIES,
+    map_difficulty,
+)
+from rewardmap.tasks.planning import MAX_REFERENCE_ROUTES, PlanningSample, build_planning_samples
+from rewardmap.tasks.plus import PlusSample, build_plus_samples
+from rewardmap.tasks.types import TaskType
+
+from .schemas import (
+    PLACEHOLDER_INT,
+    PLUS_DIFFICULTY_QUESTION,
+    REASONMAP,
+    REASONMAP_PLUS,
+    REASONMAP_TRAIN,
+    features_for,
+)
+
+#: Fraction of cities held out for testing when no city of the build is a known ReasonMap city (11 of 30).
+DEFAULT_TEST_FRACTION = 11 / 30
+
+
+@dataclass(frozen=True)
+class CityBuild:
+    """Everything generated for one city."""
+
+    country: str
+    city: str
+    network: Network
+    difficulty_city: str
+    difficulty_source: str
+    figure: str
+    json: str
+    plus: tuple[PlusSample, ...]
+    planning: tuple[PlanningSample, ...]
+
+    @property
+    def common(self) -> dict:
+        return {"country": self.country, "city": self.city, "difficulty_city": self.difficulty_city,
+                "city_line_count": self.network.city_line_count,
+                "city_transfer_count": self.network.city_transfer_count}
+
+
+def figure_path(country: str, city: str) -> str:
+    """The relative ``figure`` value of a city: ``./maps/<country>/<city>.png``."""
+    return f"./maps/{country}/{city}.png"
+
+
+def stations_path(country: str, city: str) -> str:
+    """The relative ``json`` value of a city: ``./stations/<country>/<city>.json``."""
+    return f"./stations/{country}/{city}.json"
+
+
+def geometry_file(station_file: Path) -> Path:
+    """The geometry sidecar next to a ``ROOT/stations/<country>/<city>.json`` file (``ROOT/geometry/...``)."""
+    return station_file.parent.parent.parent / "geometry" / station_file.parent.name / station_file.name
+
+
+def sidecar_difficulty(station_file: Path) -> str | None:
+    """A synthetic city's ``difficulty_city`` from its geometry sidecar, if given there."""
+    geo = geometry_file(station_file)
+    if station_file.parent.parent.name != "stations" or not geo.is_file():
+        return None
+    try:
+        value = json.loads(geo.read_text(encoding="utf-8")).get("difficulty_city")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
+        raise StationFileError(geo, f"unreadable geometry sidecar: {exc}") from None
+    return value if isinstance(value, str) else None
+
+
+def city_rng(seed: int, country: str, city: str, purpose: str) -> random.Random:
+    """The seeded generator of one city and purpose (string seeds hash with SHA-512: stable across runs)."""
+    return random.Random(f"rewardmap:{seed}:{country}/{city}:{purpose}")
+
+
+def build_city(station_file: Path, *, seed: int = 0, difficulty: str | None = None,
+               difficulty_table: Mapping[tuple[str, str], str] | None = None,
+               plus_counts: Mapping[TaskType | str, int] | None = None,
+               planning_quota: Sequence[int] | Mapping[str, int] | None = None,
+               max_routes: int = MAX_REFERENCE_ROUTES) -> CityBuild:
+    """Plus and planning samples of one city. ``difficulty`` overrides the map label; else the geometry sidecar's
+    ``difficulty_city``, the table, or the computed label (:func:`rewardmap.tasks.map_difficulty`)."""
+    station_file = Path(station_file)
+    network = load_network(station_file)
+    country, city = network.country, network.city
+    table = CITY_DIFFICULTY if difficulty_table is None else difficulty_table
+    given, source = difficulty, "given"
+    if given is None:
+        given = sidecar_difficulty(station_file)
+        source = "geometry"
+    if given is None:
+        source = CITY_DIFFICULTY_SOURCE.get((country, city), "table") if (country, city) in table else "computed"
+    label = map_difficulty(country, city, network.city_line_count, network.city_transfer_count, given=given,
+                           table=table)
+    plus = build_plus_samples(network, rng=city_rng(seed, country, city, "plus"),
+                              counts=plus_counts if plus_counts is not None else PLUS_QUOTAS[label])
+    planning = build_planning_samples(network, rng=city_rng(seed, country, city, "planning"),
+                                      quota=planning_quota if planning_quota is not None else PLANNING_QUOTA,
+                                      planner=RoutePlanner(network), max_routes=max_routes)
+    return CityBuild(country, city, network, label, source, figure_path(country, city), stations_path(country, city),
+                     tuple(plus), tuple(planning))
+
+
+# ------------------------------------------------------------------------------------------------- rows
+def plus_row(cb: CityBuild, s: PlusSample) -> dict:
+    """A ReasonMap-Plus row (public columns, public order)."""
+    c = cb.common
+    return {"country": c["country"], "city": c["city"], "station_1": s.station_1, "station_2": s.station_2,
+            "figure": cb.figure, "question": s.question, "answer": int(s.answer), "type": s.type.value,
+            "difficulty_city": c["difficulty_city"], "city_line_count": c["city_line_count"],
+            "city_transfer_count": c["city_transfer_count"]}
+
+
+def reasonmap_row(cb: CityBuild, s: PlanningSample, figure: str | None = None) -> dict:
+    """A ReasonMap row (public columns, public order); ``figure`` overrides the relative path (base64)."""
+    c = cb.common
+    return {"country": c["country"], "city": c["city"], "station_1": s.station_1, "station_2": s.station_2,
+            "figure": figure if figure is not None else cb.figure, "question_long": s.question_long,
+            "question_short": s.question_short, "difficulty_question": s.difficulty_question,
+            "difficulty_city": c["difficulty_city"], "city_line_count": c["city_line_count"],
+            "city_transfer_count": c["city_transfer_count"], "question_transfer_count": s.question_transfer_count,
+            "routes": s.routes_column(), "json": cb.json}
+
+
+def train_rows(cb: CityBuild) -> list[dict]:
+    """ReasonMap-Train rows of a city: planning rows (short question, ``answer = -1``) then Plus rows
+    (``question_transfer_count = -1``, ``difficulty_question`` placeholder)."""
+    c = cb.common
+    out = []
+    for s in cb.planning:
+        out.append({"country": c["country"], "city": c["city"], "station_1": s.station_1,
+                    "station_2": s.station_2, "question": s.question_short,
+                    "difficulty_question": s.difficulty_question, "difficulty_city": c["difficulty_city"],
+                    "city_line_count": c["city_line_count"], "city_transfer_count": c["city_transfer_count"],
+                    "question_transfer_count": s.question_transfer_count, "type": TaskType.PLANNING.value,
+                    "answer": PLACEHOLDER_INT, "figure": cb.figure, "json": cb.json})
+    for s in cb.plus:
+        out.append({"country": c["country"], "city": c["city"], "station_1": s.station_1,
+                    "station_2": s.station_2, "question": s.question,
+                    "difficulty_question": PLUS_DIFFICULTY_QUESTION, "difficulty_city": c["difficulty_city"],
+                    "city_line_count": c["city_line_count"], "city_transfer_count": c["city_transfer_count"],
+                    "question_transfer_count": PLACEHOLDER_INT, "type": s.type.value, "answer": int(s.answer),
+                    "figure": cb.figure, "json": cb.json})
+    return out
+
+
+def pad_routes(rows: list[dict], max_routes: int) -> None:
+    """Give every ``routes`` dict the keys ``"1"`` … ``str(max_routes)`` (missing plans are ``None``)."""
+    for r in rows:
+        r["routes"] = {str(i + 1): r["routes"].get(str(i + 1)) for i in range(max_routes)}
+
+
+# ------------------------------------------------------------------------------------------------- split
+def choose_test_cities(cities: Sequence[tuple[str, str]], test_cities: Iterable[str] | None, seed: int
+                       ) -> set[str]:
+    """City names of the test split. Explicit names win; else the 11 ReasonMap test cities among the build; if the
+    build has none of the known cities, a seeded ~11/30 of them (at least one when there are two or more)."""
+    names = [c for _, c in cities]
+    if test_cities is not None:
+        wanted = {t.strip() for t in test_cities if t.strip()}
+        unknown = sorted(wanted - set(names))
+        if unknown:
+            raise DataError(f"test cities not in the build: {', '.join(unknown)}; cities are {', '.join(names)}",
+                            column="test_cities")
+        return wanted
+    known = {c for c in names if c in TEST_CITIES}
+    if known or any(c in {k[1] for k in CITY_DIFFICULTY} for c in names):
+        return known
+    if len(names) < 2:
+        return set()
+    k = max(1, round(len(names) * DEFAULT_TEST_FRACTION))
+    return set(random.Random(f"rewardmap:{seed}:split").sample(sorted(names), k))
+
+
+# ------------------------------------------------------------------------------------------------- writing
+def _dataset(rows: list[dict], schema, max_routes: int = 1):
+    import datasets
+
+    feats = features_for(schema, max_routes=max_routes)
+    cols = {c: [r[c] for r in rows] for c in schema.columns}
+    return datasets.Dataset.from_dict(cols, features=feats)
+
+
+def _copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists() and dst.stat().st_size == src.stat().st_size and dst.read_bytes() == src.read_bytes():
+        return
+    shutil.copyfile(src, dst)
+
+
+def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_dir: str | Path, *, seed: int = 0,
+                   test_cities: Iterable[str] | None = None, embed_images: bool = False,
+                   cities: Iterable[str] | None = None, plus_counts: Mapping[TaskType | str, int] | None = None,
+                   planning_quota: Sequence[int] | Mapping[str, int] | None = None,
+                   difficulty: Mapping[str, str] | None = None, max_routes: int = MAX_REFERENCE_ROUTES,
+                   write_parquet: bool = True, progress: bool = False) -> dict:
+    """Build the three datasets under ``out_dir`` (layout in the module doc) and return paths and counts.
+
+    ``stations_dir``: ``<country>/<city>.json`` station files; ``maps_dir``: ``<country>/<city>.png`` maps (a city
+    without a map is still built; its ``figure`` path will not resolve, and it is listed under
+    ``missing_maps``). ``test_cities``: city names of the test split (:func:`choose_test_cities`). ``cities``: only
+    these city names. ``plus_counts`` / ``planning_quota``: override the per-map quotas. ``difficulty``:
+    ``{city: label}`` overrides.
+
+    Returns ``{"out", "reasonmap", "reasonmap-plus", "reasonmap-train", "parquet": {name-split: path}, "counts":
+    {name: {split: rows}}, "cities": [...], "test_cities": [...], "missing_maps": [...]}``."""
+    import datasets
+
+    stations_dir = Path(stations_dir)
+    maps_dir = Path(maps_dir) if maps_dir is not None else None
+    out = Path(out_dir)
+    files = iter_station_files(stations_dir)
+    if cities is not None:
+        keep = {c.strip() for c in cities}
+        files = [f for f in files if f.stem in keep]
+    if not files:
+        raise DataError("no station files to build from", source=stations_dir)
+    overrides = dict(difficulty or {})
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(files), desc="cities", unit="city")
+    builds: list[CityBuild] = []
+    for f in files:
+        builds.append(build_city(f, seed=seed, difficulty=overrides.get(f.stem), plus_counts=plus_counts,
+                                 planning_quota=planning_quota, max_routes=max_routes))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    test = choose_test_cities([(b.country, b.city) for b in builds], test_cities, seed)
+
+    # assets
+    missing_maps: list[str] = []
+    map_files: dict[str, Path] = {}
+    for b, f in zip(builds, files):
+        _copy(f, out / "stations" / b.country / f"{b.city}.json")
+        geo = geometry_file(f)
+        if geo.is_file():
+            _copy(geo, out / "geometry" / b.country / f"{b.city}.json")
+        src = maps_dir / b.country / f"{b.city}.png" if maps_dir is not None else None
+        if src is not None and src.is_file():
+            _copy(src, out / "maps" / b.country / f"{b.city}.png")
+            map_files[b.city] = src
+        else:
+            missing_maps.append(f"{b.country}/{b.city}")
+    if embed_images and missing_maps:
+        raise DataError(f"cannot embed images: no map for {', '.join(missing_maps)}", source=maps_dir)
+
+    # rows
+    rm_rows: dict[str, list[dict]] = {"train": [], "validation": []}
+    plus_rows: dict[str, list[dict]] = {"train": [], "test": []}
+    tr_rows: list[dict] = []
+    for b in builds:
+        held_out = b.city in test
+        fig = None
+        if embed_images:
+            fig = base64.b64encode(map_files[b.city].read_bytes()).decode("ascii")
+        rm_rows["validation" if held_out else "train"].extend(reasonmap_row(b, s, fig) for s in b.planning)
+        plus_rows["test" if held_out else "train"].extend(plus_row(b, s) for s in b.plus)
+        if not held_out:
+            tr_rows.extend(train_rows(b))
+    n_routes = max([len(r["routes"]) for rows in rm_rows.values() for r in rows] or [1])
+    for rows in rm_rows.values():
+        pad_routes(rows, n_routes)
+
+    was_disabled = datasets.are_progress_bars_disabled()
+    if not progress:
+        datasets.disable_progress_bars()
+    try:
+        dicts = {
+            "reasonmap": datasets.DatasetDict({k: _dataset(v, REASONMAP, n_routes) for k, v in rm_rows.items()}),
+            "reasonmap-plus": datasets.DatasetDict({k: _dataset(v, REASONMAP_PLUS) for k, v in plus_rows.items()}),
+            "reasonmap-train": datasets.DatasetDict({"train": _dataset(tr_rows, REASONMAP_TRAIN)}),
+        }
+        result: dict = {"out": str(out), "parquet": {}, "counts": {}}
+        for name, dd in dicts.items():
+            target = out / name
+            if target.exists():
+                shutil.rmtree(target)
+            dd.save_to_disk(str(target))
+            result[name] = str(target)
+            result["counts"][name] = {split: len(ds) for split, ds in dd.items()}
+            if write_parquet:
+                (out / "parquet").mkdir(parents=True, exist_ok=True)
+                for split, ds in dd.items():
+                    p = out / "parquet" / f"{name}-{split}.parquet"
+                    ds.to_parquet(str(p))
+                    result["parquet"][f"{name}-{split}"] = str(p)
+    finally:
+        if not progress and not was_disabled:
+            datasets.enable_progress_bars()
+
+    result["cities"] = [f"{b.country}/{b.city}" for b in builds]
+    result["test_cities"] = sorted(test)
+    result["missing_maps"] = missing_maps
+    manifest = {
+        "seed": seed, "embed_images": embed_images, "max_routes": max_routes,
+        "cities": [{"country": b.country, "city": b.city, "split": "test" if b.city in test else "train",
+                    "difficulty_city": b.difficulty_city, "difficulty_source": b.difficulty_source,
+                    "city_line_count": b.network.city_line_count,
+                    "city_transfer_count": b.network.city_transfer_count,
+                    "plus": len(b.plus), "planning": len(b.planning),
+                    "map": f"{b.country}/{b.city}" not in missing_maps} for b in builds],
+        "counts": result["counts"], "test_cities": result["test_cities"], "missing_maps": missing_maps,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    result["manifest"] = str(out / "manifest.json")
+    return result

@@ -1,0 +1,204 @@
+"""``rewardmap data build | inspect | validate | export``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+from rewardmap.errors import DataError
+
+_SUBSETS = ("reasonmap", "reasonmap-plus", "reasonmap-train")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    data = sub.add_parser("data", help="build, inspect, validate and export ReasonMap-style datasets")
+    dsub = data.add_subparsers(dest="data_command", metavar="ACTION")
+
+    b = dsub.add_parser("build", help="build ReasonMap, ReasonMap-Plus and ReasonMap-Train datasets from station "
+                                      "files and maps")
+    b.add_argument("--stations", required=True, help="folder of <country>/<city>.json station files")
+    b.add_argument("--maps", default=None, help="folder of <country>/<city>.png maps")
+    b.add_argument("--out", required=True, help="output dataset root")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--split-test-cities", default=None, metavar="A,B,…",
+                   help="city names of the test split (default: the 11 ReasonMap test cities present)")
+    b.add_argument("--cities", default=None, metavar="A,B,…", help="build only these cities")
+    b.add_argument("--embed-images", action="store_true",
+                   help="store maps as base64 PNG in the reasonmap figure column (as FSCCS/ReasonMap does)")
+    b.add_argument("--no-parquet", action="store_true", help="skip the parquet copies")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=_build)
+
+    i = dsub.add_parser("inspect", help="counts per type, difficulty and city, and one sample per type")
+    i.add_argument("dir", help="a dataset root from `data build`, a save_to_disk folder or a parquet file")
+    i.add_argument("--no-samples", action="store_true", help="counts only")
+    i.set_defaults(func=_inspect)
+
+    v = dsub.add_parser("validate", help="check every row against the public schema")
+    v.add_argument("dir", help="a dataset root from `data build`, a save_to_disk folder or a parquet file")
+    v.add_argument("--schema", default=None, help="reasonmap, reasonmap-plus or reasonmap-train (default: by "
+                                                   "columns)")
+    v.add_argument("--root", default=None, help="root for ./stations/... paths (default: the dataset root)")
+    v.add_argument("--check-files", action="store_true", help="also resolve every station-file path")
+    v.add_argument("--max-errors", type=int, default=20)
+    v.set_defaults(func=_validate)
+
+    e = dsub.add_parser("export", help="export a dataset for verl, LLaMA-Factory or TRL")
+    e.add_argument("format", choices=("verl", "llamafactory", "trl"))
+    e.add_argument("source", help="save_to_disk folder or parquet file")
+    e.add_argument("--split", default=None)
+    e.add_argument("--root", required=True, help="dataset root the figure/json paths resolve against")
+    e.add_argument("--out", required=True, help="verl: parquet file; llamafactory, trl: folder")
+    e.add_argument("--image-mode", choices=("path", "bytes"), default="path", help="verl: image paths or bytes")
+    e.add_argument("--max-pixels", type=int, default=None, help="trl: resize maps to at most this many pixels")
+    e.add_argument("--min-pixels", type=int, default=None)
+    e.set_defaults(func=_export)
+    data.set_defaults(func=lambda a: (data.print_help(), 2)[1])
+
+
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _build(args: argparse.Namespace) -> int:
+    from rewardmap.data.build import build_datasets
+
+    res = build_datasets(args.stations, args.maps, args.out, seed=args.seed,
+                         test_cities=_names(args.split_test_cities), cities=_names(args.cities),
+                         embed_images=args.embed_images, write_parquet=not args.no_parquet,
+                         progress=not args.quiet)
+    print(f"built {len(res['cities'])} cities into {res['out']} (seed {args.seed}); test cities: "
+          f"{', '.join(res['test_cities']) or '(none)'}")
+    for name, counts in res["counts"].items():
+        print(f"  {name:<16} " + "  ".join(f"{split} {n}" for split, n in counts.items()))
+    if res["missing_maps"]:
+        print(f"warning: no map for {len(res['missing_maps'])} cities (their figure paths will not resolve): "
+              f"{', '.join(res['missing_maps'])}", file=sys.stderr)
+    return 0
+
+
+def _datasets_in(path: Path) -> list[tuple[str, Path]]:
+    """(label, location) of the datasets a path holds: a build root, a save_to_disk folder or a file."""
+    if path.is_dir() and not (path / "dataset_dict.json").is_file() and not (path / "state.json").is_file():
+        found = [(n, path / n) for n in _SUBSETS if (path / n / "dataset_dict.json").is_file()]
+        if found:
+            return found
+    if not path.exists():
+        raise DataError("not found", source=path)
+    return [(path.name, path)]
+
+
+def _splits(location: Path):
+    import datasets
+
+    from rewardmap.data.loaders import load_rows
+
+    if location.is_dir() and (location / "dataset_dict.json").is_file():
+        dd = datasets.load_from_disk(str(location))
+        return list(dd.items())
+    return [("-", load_rows(location))]
+
+
+def _table(counter: Counter, title: str) -> str:
+    items = sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return f"    {title}: " + ", ".join(f"{k} {v}" for k, v in items)
+
+
+def _render(row: dict) -> str:
+    from rewardmap.data.export import sft_answer
+
+    q = row.get("question") or row.get("question_short") or ""
+    t = row.get("type") or "planning"
+    if t == "planning":
+        plans = [p for p in (row.get("routes") or {}).values() if p]
+        if plans:
+            ans = "\n--\n".join(f"Route Name: {s['route_name']}\nDeparture Stop: {s['departure_stop']}\n"
+                                f"Arrival Stop: {s['arrival_stop']}" for s in plans[0])
+        else:
+            ans = "(reference routes not in this schema; the reward checks the route against the station file)"
+    else:
+        ans = f"{sft_answer(t, int(row['answer']))}  (answer={row['answer']})"
+    head = f"[{t}] {row.get('country')}/{row.get('city')} difficulty_city={row.get('difficulty_city')}"
+    return f"{head}\n{q}\n→ {ans}"
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from rewardmap.data.schemas import detect_schema
+
+    for label, location in _datasets_in(Path(args.dir)):
+        for split, ds in _splits(location):
+            schema = detect_schema(ds.column_names)
+            print(f"{label} [{split}]: {len(ds)} rows, schema {schema.name if schema else 'unknown'}")
+            cols = {c: ds.data.column(c).to_pylist() for c in ds.column_names
+                    if c in ("type", "difficulty_city", "difficulty_question", "city", "answer")}
+            if "type" in cols:
+                print(_table(Counter(cols["type"]), "type"))
+                if "answer" in cols:
+                    torf = Counter(a for t, a in zip(cols["type"], cols["answer"]) if t.startswith("TorF"))
+                    if torf:
+                        print(f"    TorF answers: yes {torf.get(1, 0)}, no {torf.get(0, 0)}")
+            if "difficulty_question" in cols:
+                print(_table(Counter(cols["difficulty_question"]), "difficulty_question"))
+            if "difficulty_city" in cols:
+                print(_table(Counter(cols["difficulty_city"]), "difficulty_city"))
+            if "city" in cols:
+                print(_table(Counter(cols["city"]), "city"))
+            if args.no_samples or not len(ds):
+                continue
+            types = cols.get("type") or ["planning"] * len(ds)
+            seen: set[str] = set()
+            for idx, t in enumerate(types):
+                if t in seen:
+                    continue
+                seen.add(t)
+                row = {c: ds.data.column(c)[idx].as_py() for c in ds.column_names if c != "figure"}
+                print("    ---- sample " + _render(row).replace("\n", "\n    "))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from rewardmap.data.schemas import detect_schema, get_schema
+    from rewardmap.data.validate import iter_row_errors
+
+    path = Path(args.dir)
+    failures = 0
+    for label, location in _datasets_in(path):
+        root = args.root or (path if path.is_dir() and location != path else location.parent)
+        for split, ds in _splits(location):
+            schema = get_schema(args.schema) if args.schema else detect_schema(ds.column_names)
+            if schema is None:
+                print(f"{label} [{split}]: columns match no public schema: {', '.join(ds.column_names)}")
+                failures += 1
+                continue
+            errors = []
+            for err in iter_row_errors(ds, schema, source=f"{label}[{split}]", root=root,
+                                       check_files=args.check_files):
+                errors.append(err)
+                if len(errors) >= args.max_errors:
+                    break
+            status = "OK" if not errors else f"{len(errors)}{'+' if len(errors) >= args.max_errors else ''} errors"
+            print(f"{label} [{split}]: {len(ds)} rows, schema {schema.name}: {status}")
+            for err in errors:
+                print(f"    {err}")
+            failures += bool(errors)
+    return 1 if failures else 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from rewardmap.data.export import export_llamafactory, export_verl, to_trl_conversational
+    from rewardmap.data.loaders import load_rows
+
+    ds = load_rows(args.source, args.split)
+    if args.format == "verl":
+        out = export_verl(ds, args.out, root=args.root, image_mode=args.image_mode, split=args.split or "train")
+        print(f"wrote {len(ds)} rows to {out}")
+    elif args.format == "llamafactory":
+        paths = export_llamafactory(ds, args.out, root=args.root)
+        print(f"wrote {paths['data']} and {paths['dataset_info']}")
+    else:
+        trl = to_trl_conversational(ds, root=args.root, min_pixels=args.min_pixels, max_pixels=args.max_pixels)
+        trl.save_to_disk(args.out)
+        print(f"wrote {len(trl)} rows to {args.out}")
+    return 0

@@ -1,0 +1,223 @@
+"""Exporters to training engines: verl RL parquet, LLaMA-Factory sharegpt (the SFT baseline), TRL conversational.
+
+All three read any of the three public schemas. The question is ``question`` (Plus, Train) or ``question_short``
+(ReasonMap, as ReasonMap-Train does for planning rows). The metadata the RewardMap reward reads (data-schema §1.4:
+``answer, type, difficulty_city, city_line_count, city_transfer_count, question_transfer_count, country, city,
+station_1, station_2, json``) is carried along, with the ``-1`` placeholders of ReasonMap-Train where a schema lacks a
+column, and ``json`` made usable by a reward worker: an absolute path when it resolves under ``root``, the JSON text
+when the row holds the mapping itself, else the value unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from rewardmap.errors import DataError
+from rewardmap.tasks.types import TaskType
+
+from .build import stations_path
+from .loaders import DEFAULT_MAX_PIXELS_GUARD, Root, _figure_source, _roots, resolve_figure, stations_file
+from .schemas import PLACEHOLDER_INT
+
+#: Reward metadata columns carried by every exporter (data-schema §1.4), in this order.
+REWARD_COLUMNS = ("type", "answer", "station_1", "station_2", "difficulty_city", "city_line_count",
+                  "city_transfer_count", "question_transfer_count", "json", "country", "city")
+
+#: The system-free user turn of the official RL loader: ``"<image>\n" + question.strip()`` (data-schema §1.4).
+VERL_IMAGE_TOKEN = "<image>"
+
+
+def _question(row: dict) -> str:
+    for key in ("question", "question_short", "problem", "prompt"):
+        if isinstance(row.get(key), str) and row[key].strip():
+            return row[key]
+    raise DataError("row has no question (question / question_short)", column="question")
+
+
+def _json_value(row: dict, root: Root) -> str:
+    value = row.get("json")
+    if value is None:
+        value = stations_path(row["country"], row["city"])
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    if text.lstrip().startswith("{"):
+        return text
+    try:
+        return str(stations_file(text, root).resolve())
+    except DataError:
+        return text
+
+
+def reward_metadata(row: dict, *, root: Root = None) -> dict:
+    """The reward's columns of one row of any public schema (see the module doc)."""
+    t = row.get("type") or TaskType.PLANNING.value
+    answer = row.get("answer")
+    qtc = row.get("question_transfer_count")
+    return {
+        "type": TaskType.parse(t).value,
+        "answer": int(answer) if answer is not None else PLACEHOLDER_INT,
+        "station_1": row["station_1"], "station_2": row["station_2"],
+        "difficulty_city": row["difficulty_city"],
+        "city_line_count": int(row["city_line_count"]), "city_transfer_count": int(row["city_transfer_count"]),
+        "question_transfer_count": int(qtc) if qtc is not None else PLACEHOLDER_INT,
+        "json": _json_value(row, root),
+        "country": row["country"], "city": row["city"],
+    }
+
+
+def _rows(dataset) -> Iterator[dict]:
+    cols = [c for c in dataset.column_names]
+    data = {c: dataset.data.column(c).to_pylist() for c in cols if c != "figure"}
+    figures = dataset.data.column("figure") if "figure" in cols else None
+    for i in range(len(dataset)):
+        row = {c: data[c][i] for c in data}
+        if figures is not None:
+            row["figure"] = figures[i].as_py()
+        yield row
+
+
+def _figure_location(value, root: Root) -> str:
+    """An absolute path for a path-valued figure under ``root``; other values (base64, data URI) unchanged."""
+    if isinstance(value, str) and len(value) < 1024:
+        for r in _roots(root):
+            if (r / value.strip()).is_file():
+                return str((r / value.strip()).resolve())
+    return value
+
+
+def _figure_bytes(value, root: Root) -> bytes:
+    data, _ = _figure_source(value, _roots(root))
+    return data if isinstance(data, bytes) else Path(data).read_bytes()
+
+
+# ------------------------------------------------------------------------------------------------- verl
+def export_verl(dataset, out_path: str | Path, *, root: Root = None, data_source: str = "reasonmap",
+                image_mode: str = "path", split: str = "train") -> Path:
+    """Write a verl RL parquet file.
+
+    Columns: ``data_source``; ``prompt`` = ``[{"role": "user", "content": "<image>\\n" + question}]`` (the
+    official loader's user turn); ``images`` = ``[{"image": absolute path, "bytes": None}]`` (``image_mode="path"``)
+    or ``[{"image": None, "bytes": PNG bytes}]`` (``"bytes"``); ``ability``; ``reward_model`` =
+    ``{"style": "rule", "ground_truth": str(answer)}``; ``extra_info`` = ``index``, ``split`` and the reward columns
+    (:data:`REWARD_COLUMNS`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if image_mode not in ("path", "bytes"):
+        raise DataError(f"unknown image_mode {image_mode!r}; expected 'path' or 'bytes'")
+    records = []
+    byte_cache: dict[str, bytes] = {}
+    for i, row in enumerate(_rows(dataset)):
+        meta = reward_metadata(row, root=root)
+        fig = row.get("figure")
+        if image_mode == "bytes":
+            key = fig if isinstance(fig, str) and len(fig) < 1024 else f"#{i}"
+            if key not in byte_cache:
+                byte_cache[key] = _figure_bytes(fig, root)
+            image = {"image": None, "bytes": byte_cache[key]}
+        else:
+            image = {"image": _figure_location(fig, root), "bytes": None}
+        records.append({
+            "data_source": data_source,
+            "prompt": [{"role": "user", "content": f"{VERL_IMAGE_TOKEN}\n{_question(row).strip()}"}],
+            "images": [image],
+            "ability": "map_reasoning",
+            "reward_model": {"style": "rule", "ground_truth": str(meta["answer"])},
+            "extra_info": {"index": i, "split": split, **meta},
+        })
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist(records) if records else pa.table({"data_source": pa.array([], pa.string())})
+    pq.write_table(table, out)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------- LLaMA-Factory
+def sft_answer(type_: str, answer: int) -> str:
+    """The bare SFT target (``prepare_data_for_sft.py``): Counting1 → ``A``–``D``, TorF → ``yes`` / ``no``, else
+    the integer."""
+    t = TaskType.parse(type_)
+    if t is TaskType.COUNTING1:
+        if not 0 <= answer <= 3:
+            raise DataError(f"Counting1 answer must be 0–3, found {answer}", column="answer")
+        return "ABCD"[answer]
+    if t.is_torf:
+        return "yes" if answer == 1 else "no"
+    return str(answer)
+
+
+def export_llamafactory(dataset, out_dir: str | Path, *, name: str = "reasonmap_plus_sft", root: Root = None
+                        ) -> dict[str, Path]:
+    """Write the SFT baseline for LLaMA-Factory: ``OUT/<name>.json`` (sharegpt records ``{"conversations":
+    [{"from": "human", "value": "<image> " + question}, {"from": "gpt", "value": bare answer}], "images":
+    [figure]}``) and its entry in ``OUT/dataset_info.json`` (merged into an existing file). Planning rows are
+    skipped, as in the official conversion. Figures that resolve under ``root`` are written as absolute paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    records = []
+    for row in _rows(dataset):
+        t = row.get("type") or TaskType.PLANNING.value
+        if TaskType.parse(t) is TaskType.PLANNING:
+            continue
+        records.append({
+            "conversations": [{"from": "human", "value": "<image> " + _question(row)},
+                              {"from": "gpt", "value": sft_answer(t, int(row["answer"]))}],
+            "images": [_figure_location(row.get("figure"), root)],
+        })
+    data_file = out / f"{name}.json"
+    data_file.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    info_file = out / "dataset_info.json"
+    info = json.loads(info_file.read_text(encoding="utf-8")) if info_file.is_file() else {}
+    info[name] = {
+        "file_name": data_file.name,
+        "formatting": "sharegpt",
+        "columns": {"messages": "conversations", "images": "images"},
+        "tags": {"role_tag": "from", "content_tag": "value", "user_tag": "human", "assistant_tag": "gpt"},
+    }
+    info_file.write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return {"data": data_file, "dataset_info": info_file}
+
+
+# ------------------------------------------------------------------------------------------------- TRL
+def trl_prompt(question: str) -> list[dict]:
+    """A TRL conversational prompt with one image placeholder before the question."""
+    return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
+
+
+def to_trl_conversational(dataset, *, root: Root = None, min_pixels: int | None = None,
+                          max_pixels: int | None = None, max_pixels_guard: int | None = DEFAULT_MAX_PIXELS_GUARD,
+                          resize: str = "qwen"):
+    """A ``datasets.Dataset`` for TRL's ``GRPOTrainer``: ``prompt`` (:func:`trl_prompt`), ``image`` (the map as a
+    PIL image, resized with :func:`~rewardmap.data.resolve_figure`; each distinct map is decoded once) and the
+    reward metadata columns (:data:`REWARD_COLUMNS`). Pass ``max_pixels`` for real maps: unresized maps are up to
+    140 MP each."""
+    import datasets
+
+    cache: dict = {}
+    cols: dict[str, list] = {"prompt": [], "image": [], **{c: [] for c in REWARD_COLUMNS}}
+    for i, row in enumerate(_rows(dataset)):
+        fig = row.get("figure")
+        key = fig if isinstance(fig, str) and len(fig) < 1024 else f"#{i}"
+        if key not in cache:
+            try:
+                cache[key] = resolve_figure(fig, root, max_pixels_guard=max_pixels_guard, min_pixels=min_pixels,
+                                            max_pixels=max_pixels, resize=resize)
+            except DataError as exc:
+                raise DataError(str(exc), row=i, column="figure") from None
+        cols["prompt"].append(trl_prompt(_question(row)))
+        cols["image"].append(cache[key])
+        meta = reward_metadata(row, root=root)
+        for c in REWARD_COLUMNS:
+            cols[c].append(meta[c])
+    features = datasets.Features({
+        "prompt": [{"role": datasets.Value("string"),
+                    "content": [{"type": datasets.Value("string"), "text": datasets.Value("string")}]}],
+        "image": datasets.Image(),
+        **{c: datasets.Value("int64") if c in ("answer", "city_line_count", "city_transfer_count",
+                                                "question_transfer_count") else datasets.Value("string")
+           for c in REWARD_COLUMNS},
+    })
+    return datasets.Dataset.from_dict(cols, features=features)

@@ -1,0 +1,183 @@
+"""Row validation against the public schemas, with errors that name the source, row and column."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rewardmap.errors import DataError
+from rewardmap.metro.routes import question_difficulty
+from rewardmap.tasks.types import DIFFICULTIES, PLUS_TYPES, TaskType
+
+from .loaders import Root, resolve_stations
+from .schemas import PLACEHOLDER_INT, Schema, get_schema
+
+_PLUS_TYPE_VALUES = frozenset(t.value for t in PLUS_TYPES)
+_SECTION_KEYS = ("arrival_stop", "departure_stop", "num_via_stops", "route_name", "via_stops")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _column_values(dataset, column: str) -> list:
+    return dataset.data.column(column).to_pylist()
+
+
+def _figure_problems(dataset) -> Iterator[tuple[int, str]]:
+    """Rows whose ``figure`` is null or an empty string (checked in Arrow: base64 maps are large)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = dataset.data.column("figure")
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    nulls = pc.is_null(col)
+    bad = nulls
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        bad = pc.or_(nulls, pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(col)), 0))
+    for i in pc.indices_nonzero(pc.fill_null(bad, True)).to_pylist():
+        yield i, "figure is empty"
+
+
+def _check_routes(routes) -> str | None:
+    if not isinstance(routes, dict):
+        return f"routes must be a dict of plans, found {type(routes).__name__}"
+    plans = [p for p in routes.values() if p is not None]
+    if not plans:
+        return "routes has no plan"
+    for key, plan in routes.items():
+        if plan is None:
+            continue
+        if not isinstance(plan, list) or not plan:
+            return f"routes[{key!r}] must be a non-empty list of sections"
+        for j, sec in enumerate(plan):
+            if not isinstance(sec, dict):
+                return f"routes[{key!r}][{j}] must be a section dict"
+            missing = [k for k in _SECTION_KEYS if k not in sec]
+            if missing:
+                return f"routes[{key!r}][{j}] lacks {', '.join(missing)}"
+            for k in ("arrival_stop", "departure_stop", "route_name"):
+                if not isinstance(sec[k], str) or not sec[k].strip():
+                    return f"routes[{key!r}][{j}].{k} must be a non-empty string, found {sec[k]!r}"
+            if sec["num_via_stops"] is not None and (not _is_int(sec["num_via_stops"]) or sec["num_via_stops"] < 0):
+                return f"routes[{key!r}][{j}].num_via_stops must be an integer ≥ 0, found {sec['num_via_stops']!r}"
+            if sec["via_stops"] is not None and not (isinstance(sec["via_stops"], list)
+                                                     and all(isinstance(v, str) for v in sec["via_stops"])):
+                return f"routes[{key!r}][{j}].via_stops must be a list of strings"
+    return None
+
+
+def _answer_problem(t: str, answer, line_count) -> str | None:
+    if t in (TaskType.TORF1.value, TaskType.TORF2.value):
+        return None if answer in (0, 1) else f"{t} answer must be 1 (yes) or 0 (no), found {answer!r}"
+    if t == TaskType.COUNTING1.value:
+        return None if 0 <= answer <= 3 else f"Counting1 answer must be an option index 0–3, found {answer!r}"
+    if t == TaskType.COUNTING2.value:
+        return None if answer >= 1 else f"Counting2 answer must be a line count ≥ 1, found {answer!r}"
+    if t == TaskType.COUNTING3.value:
+        if answer < 1:
+            return f"Counting3 answer must be a line count ≥ 1, found {answer!r}"
+        if _is_int(line_count) and answer != line_count:
+            return f"Counting3 answer {answer} differs from city_line_count {line_count}"
+        return None
+    if t == TaskType.PLANNING.value:
+        return None if answer == PLACEHOLDER_INT else f"planning answer must be the placeholder -1, found {answer!r}"
+    return None
+
+
+def iter_row_errors(dataset, schema: str | Schema, *, source: object = None, root: Root = None,
+                    check_files: bool = False) -> Iterator[DataError]:
+    """Every problem of a dataset against a public schema, as :class:`DataError` s (source, row, column set).
+
+    Checks: exact column set; string columns non-empty strings; integer columns integers; ``type`` among the schema's
+    types; difficulty labels; answer encodings (TorF 1/0, Counting1 0–3, Counting3 = city_line_count, planning −1);
+    ``question_transfer_count`` consistent with ``difficulty_question`` (−1 on Plus rows of ReasonMap-Train);
+    ``routes`` structure. ``check_files``: also resolve each distinct ``json`` path against ``root``."""
+    schema = get_schema(schema)
+    cols = list(dataset.column_names)
+    missing = [c for c in schema.columns if c not in cols]
+    extra = [c for c in cols if c not in schema.columns]
+    for c in missing:
+        yield DataError(f"missing column (the {schema.name} schema has {', '.join(schema.columns)})",
+                        source=source, column=c)
+    for c in extra:
+        yield DataError(f"unexpected column (not in the {schema.name} schema)", source=source, column=c)
+    if missing:
+        return
+    for i, msg in _figure_problems(dataset):
+        yield DataError(msg, source=source, row=i, column="figure")
+    names = [c for c in schema.columns if c != "figure"]
+    values = {c: _column_values(dataset, c) for c in names}
+    n = len(dataset)
+    allowed_types = _PLUS_TYPE_VALUES | ({TaskType.PLANNING.value} if schema.name == "reasonmap-train" else set())
+    checked_json: dict[str, str | None] = {}
+    for i in range(n):
+        row = {c: values[c][i] for c in names}
+
+        def err(column: str, message: str, _i: int = i) -> DataError:
+            return DataError(message, source=source, row=_i, column=column)
+
+        bad_cols = set()
+        for c in schema.str_columns:
+            if c == "figure":
+                continue
+            v = row[c]
+            if c == "json" and isinstance(v, dict):
+                continue
+            if not isinstance(v, str) or not v.strip():
+                bad_cols.add(c)
+                yield err(c, f"expected a non-empty string, found {v!r:.80}")
+        for c in schema.int_columns:
+            if not _is_int(row[c]):
+                bad_cols.add(c)
+                yield err(c, f"expected an integer, found {row[c]!r}")
+        if bad_cols & {"type", "answer", "question_transfer_count", "difficulty_question", "city_line_count"}:
+            continue
+        if row["difficulty_city"] not in DIFFICULTIES:
+            yield err("difficulty_city", f"expected easy, middle or hard, found {row['difficulty_city']!r}")
+        if row["city_line_count"] < 1:
+            yield err("city_line_count", f"must be ≥ 1, found {row['city_line_count']}")
+        if row["city_transfer_count"] < 0:
+            yield err("city_transfer_count", f"must be ≥ 0, found {row['city_transfer_count']}")
+        t = row.get("type", TaskType.PLANNING.value)
+        if "type" in row and t not in allowed_types:
+            yield err("type", f"unknown type {t!r}; expected one of {', '.join(sorted(allowed_types))} "
+                              "(exact case)")
+            continue
+        if "answer" in row:
+            problem = _answer_problem(t, row["answer"], row["city_line_count"])
+            if problem:
+                yield err("answer", problem)
+        if "question_transfer_count" in row:
+            qtc = row["question_transfer_count"]
+            if t == TaskType.PLANNING.value:
+                if qtc < 0:
+                    yield err("question_transfer_count", f"planning rows need a transfer count ≥ 0, found {qtc}")
+                elif row["difficulty_question"] != question_difficulty(qtc):
+                    yield err("difficulty_question", f"{row['difficulty_question']!r} does not match "
+                              f"question_transfer_count {qtc} (expected {question_difficulty(qtc)!r})")
+            elif qtc != PLACEHOLDER_INT:
+                yield err("question_transfer_count", f"{t} rows carry the placeholder -1, found {qtc}")
+        if "routes" in row:
+            problem = _check_routes(row["routes"])
+            if problem:
+                yield err("routes", problem)
+        if check_files and isinstance(row.get("json"), str) and not row["json"].lstrip().startswith("{"):
+            key = row["json"]
+            if key not in checked_json:
+                try:
+                    resolve_stations(key, root)
+                    checked_json[key] = None
+                except DataError as exc:
+                    checked_json[key] = str(exc)
+            if checked_json[key]:
+                yield err("json", checked_json[key])
+
+
+def validate_rows(dataset, schema_name: str | Schema, *, source: object = None, root: Root = None,
+                  check_files: bool = False) -> int:
+    """Validate every row of a dataset against a public schema; raise the first problem as :class:`DataError`
+    (naming ``source``, row and column). Returns the number of rows checked. See :func:`iter_row_errors`."""
+    for error in iter_row_errors(dataset, schema_name, source=source, root=root, check_files=check_files):
+        raise error
+    return len(dataset)
