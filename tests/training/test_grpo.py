@@ -1,0 +1,140 @@
+"""Real TRL GRPO steps on the tiny offline policy with a stand-in dataset (integration)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+TYPES = ["TorF1", "TorF2", "Counting1", "Counting2", "Counting3", "planning"]
+
+
+def stand_in_dataset(per_type: int = 3):
+    import datasets
+    from PIL import Image
+
+    rows: dict[str, list] = {"prompt": [], "image": [], "type": [], "answer": [], "difficulty_city": [],
+                             "question_transfer_count": []}
+    for t in TYPES:
+        for i in range(per_type):
+            text = f"{t} question {i}?"
+            rows["prompt"].append([{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}])
+            rows["image"].append(Image.new("RGB", (56 + 8 * i, 56), (40 * i, 100, 200)))
+            rows["type"].append(t)
+            rows["answer"].append(i)
+            rows["difficulty_city"].append(("easy", "middle", "hard")[i % 3])
+            rows["question_transfer_count"].append(i if t == "planning" else -1)
+    return datasets.Dataset.from_dict(rows)
+
+
+def char_reward(completions, **kwargs):
+    """Stand-in reward that a random policy cannot make constant: characters in the completion / 10."""
+    return [len(c[0]["content"]) / 10 for c in completions]
+
+
+def tiny_config(out, tiny_policy_dir, *extra):
+    from rewardmap.training.config import load_config
+
+    return load_config(None, [f"run.output_dir={out}", f"model.tiny_cache={tiny_policy_dir}",
+                              "grpo.num_generations=2", "grpo.prompts_per_step=2", "grpo.max_completion_length=8",
+                              "grpo.learning_rate=1e-3", "grpo.beta=0.0", "curriculum.steps_per_stage=1",
+                              "data.max_pixels=12544", "run.report_to=[]", "run.progress=false", *extra])
+
+
+def test_stages_run_in_order_and_rewards_see_every_column(tmp_path, tiny_policy_dir):
+    from safetensors.torch import load_file
+
+    from rewardmap.training.grpo import run_grpo
+
+    seen = []
+
+    def recording_reward(completions, **kwargs):
+        seen.append(kwargs)
+        return char_reward(completions)
+
+    ds = stand_in_dataset()
+    cfg = tiny_config(tmp_path / "run", tiny_policy_dir, "curriculum.preset=fine")
+    before = load_file(str(tiny_policy_dir / "model.safetensors"))
+    result = run_grpo(cfg, ds, lambda preset: ([recording_reward], None))
+    # six fine stages, one step each, in the declared order; each step's prompts are of its stage's type only
+    assert [s.stage for s in result.steps] == ["torf1", "torf2", "counting3", "counting2", "counting1", "planning"]
+    assert [set(s.types) for s in result.steps] == [{"TorF1"}, {"TorF2"}, {"Counting3"}, {"Counting2"},
+                                                    {"Counting1"}, {"planning"}]
+    assert [b[1:] for b in result.stage_boundaries] == [(i, i) for i in range(1, 7)]
+    # every dataset column reaches the reward function, one value per completion
+    for kw in seen:
+        for col in ("type", "answer", "difficulty_city", "question_transfer_count", "image"):
+            assert len(kw[col]) == 4
+    assert [kw["type"][0] for kw in seen] == [s.types[0] for s in result.steps]
+    # logged per step: reward, zero-std fraction; parameters changed
+    assert all("reward" in s.metrics and "frac_reward_zero_std" in s.metrics for s in result.steps)
+    after = load_file(str(result.final_model / "model.safetensors"))
+    changed = [k for k in before if k in after and not (before[k] == after[k]).all()]
+    assert len(changed) > len(before) // 2
+    summary = json.loads((result.output_dir / "summary.json").read_text())
+    assert list(summary["stages"]) == ["torf1", "torf2", "counting3", "counting2", "counting1", "planning"]
+    assert (result.output_dir / "config.yaml").is_file()
+
+
+def test_resume_continues_at_the_same_sample(tmp_path, tiny_policy_dir):
+    from rewardmap.training.grpo import latest_checkpoint, run_grpo
+
+    ds = stand_in_dataset(per_type=4)
+    extra = ("curriculum.preset=coarse", "curriculum.steps_per_stage=3", "run.save_every=2")
+    full = run_grpo(tiny_config(tmp_path / "full", tiny_policy_dir, *extra), ds,
+                    lambda p: ([char_reward], None))
+    cfg = tiny_config(tmp_path / "cut", tiny_policy_dir, *extra)
+    part = run_grpo(cfg, ds, lambda p: ([char_reward], None), stop_after_steps=2)
+    assert [s.step for s in part.steps] == [1, 2]
+    assert latest_checkpoint(cfg.run.output_dir).name == "step-000002"
+    assert not (part.final_model / "model.safetensors").exists()
+    resumed = run_grpo(cfg, ds, lambda p: ([char_reward], None), resume=True)
+    assert resumed.resumed_from.name == "step-000002"
+    assert [s.step for s in resumed.steps] == list(range(1, 7))
+    # the same prompts, in the same order, as the uninterrupted run — including across the stage boundary
+    assert [s.rows for s in resumed.steps] == [s.rows for s in full.steps]
+    assert [s.stage for s in resumed.steps] == ["plus"] * 3 + ["planning"] * 3
+    assert (resumed.final_model / "model.safetensors").exists()
+
+
+@pytest.mark.parametrize("mode", ["reward", "advantage"])
+def test_difficulty_weighting_modes_give_the_expected_advantages(tmp_path, tiny_policy_dir, mode):
+    import torch
+
+    from rewardmap.training.grpo import RewardMapGRPOTrainer, grpo_args
+    from rewardmap.training.policy import load_policy
+
+    weight = {"easy": 1.0, "middle": 1.2, "hard": 1.5}
+    raw: list[list[float]] = []
+
+    def reward(completions, difficulty_city, **kwargs):
+        r = char_reward(completions)
+        raw.append(r)
+        if mode == "reward":
+            return [w * x for w, x in zip([weight[d] for d in difficulty_city], r)]
+        return r
+
+    captured = []
+    policy = load_policy(tiny_policy_dir, dtype="float32")
+    cfg = tiny_config(tmp_path / "run", tiny_policy_dir, "grpo.num_generations=4", "grpo.max_completion_length=12")
+    args = grpo_args(cfg.grpo, cfg.run, output_dir=tmp_path / "run", max_steps=1, suppress_tokens=policy.suppress_tokens)
+    ds = stand_in_dataset().select([1, 2])  # a middle and a hard question
+    trainer = RewardMapGRPOTrainer(
+        model=policy.model, reward_funcs=[reward], args=args, train_dataset=ds, processing_class=policy.processor,
+        advantage_weight=(lambda row: weight[row["difficulty_city"]]) if mode == "advantage" else None,
+        batch_observers=[lambda rows, out: captured.append((rows, out["advantages"].clone()))])
+    trainer.train()
+    rows, adv = captured[0]
+    r = torch.tensor(raw[0]).view(-1, 4)
+    normalised = ((r - r.mean(1, keepdim=True)) / (r.std(1, keepdim=True) + 1e-4)).flatten()
+    w = torch.tensor([weight[row["difficulty_city"]] for row in rows])
+    assert {row["difficulty_city"] for row in rows} == {"middle", "hard"}
+    if mode == "reward":
+        # the paper's reward scaling is cancelled by per-group std normalisation
+        assert torch.allclose(adv, normalised, atol=1e-3)
+    else:
+        # ours: the weight survives, scaling each question's advantages
+        assert torch.allclose(adv, w * normalised, atol=1e-3)
+        assert not torch.allclose(adv, normalised, atol=1e-2)
