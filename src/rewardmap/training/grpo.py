@@ -49,8 +49,9 @@ class RewardMapGRPOTrainer(GRPOTrainer):
 
     ``advantage_weight(row) -> float``: when given, each completion's advantage (after TRL's group normalisation)
     is multiplied by the weight of its question — the form of the difficulty weight that survives std
-    normalisation. ``batch_observers``: callables ``f(rows, output)`` run after each generation/scoring pass (the
-    runner records the task types of every step with it).
+    normalisation. ``batch_observers``: callables ``f(rows, output) -> dict | None`` run after each
+    generation/scoring pass; returned ``{name: value}`` pairs are logged with the step's metrics (the runner records
+    the task types of every step, and the accuracy observer per-type accuracy, this way).
     """
 
     def __init__(self, *args, advantage_weight: Callable[[dict], float] | None = None,
@@ -65,8 +66,11 @@ class RewardMapGRPOTrainer(GRPOTrainer):
             adv = output["advantages"]
             w = torch.tensor([float(self.advantage_weight(row)) for row in inputs], dtype=adv.dtype, device=adv.device)
             output["advantages"] = adv * (w if adv.dim() == 1 else w.unsqueeze(1))
+        mode = "train" if self.model.training else "eval"
         for observe in self.batch_observers:
-            observe(inputs, output)
+            extra = observe(inputs, output)
+            for name, value in (extra or {}).items():
+                self._metrics[mode][name].append(float(value))
         return output
 
 
@@ -352,14 +356,16 @@ RewardFactory = Callable[[str | None], tuple[list[Callable], Callable[[dict], fl
 
 
 def run_grpo(config: TrainConfig, train_dataset, reward_factory: RewardFactory, *, resume: bool | str | Path = False,
-             policy: Policy | None = None, stop_after_steps: int | None = None) -> RunResult:
+             policy: Policy | None = None, stop_after_steps: int | None = None,
+             observers: Sequence[Callable] | Callable[[Policy], Sequence[Callable]] = ()) -> RunResult:
     """Run the multi-stage GRPO recipe of ``config`` on a TRL-format ``train_dataset``.
 
     ``train_dataset``: a ``datasets.Dataset`` with ``prompt`` (conversational, image placeholder), ``image`` and
     the reward metadata columns (``type`` is required: the curriculum reads it). ``reward_factory(preset)`` returns
     ``(reward_funcs, advantage_weight)`` for a stage's reward preset (None = the run's). ``resume``: True = newest
     checkpoint of ``run.output_dir``, or a checkpoint path. ``stop_after_steps``: stop early after that many
-    global steps (used to test resuming; a checkpoint is written at the stop).
+    global steps (used to test resuming; a checkpoint is written at the stop). ``observers``: extra batch
+    observers (see :class:`RewardMapGRPOTrainer`), or a function of the loaded policy returning them.
     """
     t0 = time.perf_counter()
     out = Path(config.run.output_dir)
@@ -405,6 +411,7 @@ def run_grpo(config: TrainConfig, train_dataset, reward_factory: RewardFactory, 
     run = _Run(config, out, sampler, policy, optimizer, tb, progress)
     model = policy.model
     suppress = policy.suppress_tokens
+    extra_observers = list(observers(policy) if callable(observers) else observers)
     rewards_by_preset: dict[str | None, tuple] = {}
     try:
         while not sampler.done:
@@ -426,7 +433,7 @@ def run_grpo(config: TrainConfig, train_dataset, reward_factory: RewardFactory, 
                 model=model, reward_funcs=funcs, args=args, train_dataset=stage_ds,
                 processing_class=policy.processor, optimizers=(optimizer, None),
                 callbacks=[_StageCallback(run, plan), _SaveCallback(run)],
-                advantage_weight=adv_weight, batch_observers=[run.observe_batch])
+                advantage_weight=adv_weight, batch_observers=[run.observe_batch, *extra_observers])
             trainer.remove_callback(PrinterCallback)  # our progress bar and metrics.jsonl replace its dict dumps
             trainer.train()
             model = trainer.model
