@@ -31,6 +31,27 @@ class Faults:
     seed: int = 0
 
 
+def _user_image_url(body: dict) -> str | None:
+    for msg in reversed(body.get("messages") or []):
+        if isinstance(msg, dict) and msg.get("role") == "user" and isinstance(msg.get("content"), list):
+            for part in msg["content"]:
+                if isinstance(part, dict) and part.get("type") == "image_url":
+                    url = part.get("image_url")
+                    return url.get("url") if isinstance(url, dict) else url
+            return None
+    return None
+
+
+def _decode_data_uri(url: str):
+    import base64
+    import io
+
+    from PIL import Image
+
+    _, _, b64 = url.partition(",")
+    return Image.open(io.BytesIO(base64.b64decode(b64)))
+
+
 def _user_text(body: dict) -> tuple[str, bool]:
     """Text of the last user message and whether it carried an image."""
     messages = body.get("messages") or []
@@ -165,7 +186,12 @@ class _Handler(BaseHTTPRequestHandler):
                 srv.stats["unknown"] += 1
             self._error(400, "question not found in the simulator's dataset (check --data)", "invalid_request_error")
             return
-        answer = srv.model.answer(question)
+        image = None
+        if srv.model.ambiguous(question):
+            url = _user_image_url(body)
+            if url and url.startswith("data:"):
+                image = lambda: _decode_data_uri(url)  # noqa: E731 - decoded only when needed
+        answer = srv.model.answer(question, image)
         with srv._lock:
             srv.stats["ok"] += 1
         tokens = len(answer.text.split())

@@ -26,15 +26,14 @@ kind                applies to                          what the "model" does
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rewardmap.errors import ConfigError, DataError
-from rewardmap.metro import Network, RoutePlanner, load_network, network_from_mapping
+from rewardmap.errors import ConfigError, DataError, RewardMapError
+from rewardmap.metro import Network, RoutePlanner
 from rewardmap.metro.names import clean_eval
 
 ERROR_KINDS = ("wrong_line", "misread_station", "missing_transfer", "off_by_one", "broken_format")
@@ -126,8 +125,11 @@ class SimulatedModel:
         self.errors = errors or ErrorRates()
         self.seed = seed
         self.think = think
-        self._index: dict[str, _Entry] = {}
-        self._networks: dict[str, Network] = {}
+        self._index: dict[str, list[_Entry]] = {}
+        self._prints: dict[str, object] = {}
+        from rewardmap.scoring.stations import NetworkCache
+
+        self._cache = NetworkCache()
         self._planners: dict[int, RoutePlanner] = {}
         for row in rows:
             task = str(row.get("type") or "planning")
@@ -135,43 +137,63 @@ class SimulatedModel:
                 for which in ("short", "long"):
                     q = row.get(f"question_{which}")
                     if q:
-                        self._index[q.strip()] = _Entry(row, "planning", _template_for(q, which))
+                        self._index.setdefault(q.strip(), []).append(
+                            _Entry(row, "planning", _template_for(q, which)))
             else:
                 q = row.get("question")
                 if q:
-                    self._index[q.strip()] = _Entry(row, task, "short" if task == "planning" else "")
+                    self._index.setdefault(q.strip(), []).append(
+                        _Entry(row, task, "short" if task == "planning" else ""))
 
     def __len__(self) -> int:
-        return len(self._index)
+        return sum(len(v) for v in self._index.values())
+
+    def ambiguous(self, question: str) -> bool:
+        """Whether several rows ask exactly this text (e.g. Counting3 "how many lines in total?" in every city);
+        the map then tells them apart."""
+        return len(self._index.get(question.strip(), ())) > 1
+
+    def _fingerprint(self, image):
+        small = image.convert("L")
+        factor = min(small.width, small.height) // 64
+        if factor >= 2:
+            small = small.reduce(factor)
+        return list(small.resize((24, 24)).getdata())
+
+    def _entry(self, question: str, image=None) -> _Entry:
+        entries = self._index[question.strip()]
+        if len(entries) == 1 or image is None:
+            return entries[0]
+        try:
+            probe = self._fingerprint(image() if callable(image) else image)
+        except Exception:
+            return entries[0]
+        best, best_d = entries[0], None
+        for e in entries:
+            key = str(e.row.get("figure", ""))[:300] + "|" + str(e.row.get("city", ""))
+            if key not in self._prints:
+                try:
+                    from rewardmap.data import resolve_figure
+
+                    self._prints[key] = self._fingerprint(resolve_figure(e.row.get("figure"), self.root,
+                                                                         max_pixels=512 * 512))
+                except Exception:
+                    self._prints[key] = None
+            ref = self._prints[key]
+            if ref is None:
+                continue
+            d = sum(abs(a - b) for a, b in zip(probe, ref))
+            if best_d is None or d < best_d:
+                best, best_d = e, d
+        return best
 
     def knows(self, question: str) -> bool:
         return question.strip() in self._index
 
     # -- ground truth ---------------------------------------------------------------------------------------------
     def network(self, row: Mapping) -> Network:
-        value = row.get("json")
-        if isinstance(value, Mapping):
-            key = f"{row.get('country')}/{row.get('city')}#dict"
-            if key not in self._networks:
-                self._networks[key] = network_from_mapping(dict(value), city=str(row.get("city", "")),
-                                                           country=str(row.get("country", "")))
-            return self._networks[key]
-        if not isinstance(value, str) or not value.strip():
-            raise DataError("planning row has no station data", column="json")
-        text = value.strip()
-        if text.startswith("{"):
-            key = f"{row.get('country')}/{row.get('city')}#text"
-            if key not in self._networks:
-                self._networks[key] = network_from_mapping(json.loads(text), city=str(row.get("city", "")),
-                                                           country=str(row.get("country", "")))
-            return self._networks[key]
-        path = Path(text)
-        if not path.is_absolute() and self.root is not None:
-            path = self.root / text
-        key = str(path.resolve())
-        if key not in self._networks:
-            self._networks[key] = load_network(path)
-        return self._networks[key]
+        """The row's network, built exactly as the scorer builds it (:class:`rewardmap.scoring.NetworkCache`)."""
+        return self._cache.network_for_row(row, self.root)
 
     def _route(self, row: Mapping):
         net = self.network(row)
@@ -191,9 +213,11 @@ class SimulatedModel:
         return net, routes[0]
 
     # -- answering ------------------------------------------------------------------------------------------------
-    def answer(self, question: str) -> SimAnswer:
-        """The simulated response to ``question`` (:class:`KeyError` if the question is not in the dataset)."""
-        entry = self._index[question.strip()]
+    def answer(self, question: str, image=None) -> SimAnswer:
+        """The simulated response to ``question`` (:class:`KeyError` if the question is not in the dataset).
+        ``image`` (a PIL image or a callable returning one) picks the row when several rows share the text; without
+        it the first such row is answered, as a model without the map would guess."""
+        entry = self._entry(question, image)
         rng = {k: random.Random(f"{self.seed}|{k}|{question.strip()}") for k in ERROR_KINDS}
         hit = tuple(k for k in ERROR_KINDS if rng[k].random() < self.errors.rate(k, entry.task))
         if entry.task == "planning":
@@ -287,3 +311,30 @@ class SimulatedModel:
         # a trailing newline: the official parser's regexes need one after every field
         return "\n--\n".join(blocks) + "\n", tuple(applied)
 
+
+
+def load_sim_rows(data: str, split: str | None, root: str | Path | None = None) -> list[dict]:
+    """Rows of ``data`` for the simulator: the given split, or every split of a multi-split dataset."""
+    from rewardmap.data import load_rows
+
+    if split is not None:
+        return [dict(r) for r in load_rows(data, split=split)]
+    try:
+        return [dict(r) for r in load_rows(data)]
+    except RewardMapError:
+        pass
+    import datasets
+
+    path = Path(data)
+    if path.is_dir() and (path / "dataset_dict.json").is_file():
+        dd = datasets.load_from_disk(str(path))
+        return [dict(r) for ds in dd.values() for r in ds]
+    rows: list[dict] = []
+    for sp in ("train", "validation", "test"):
+        try:
+            rows += [dict(r) for r in load_rows(data, split=sp)]
+        except RewardMapError:
+            continue
+    if not rows:
+        raise DataError("no rows found in any split", source=data)
+    return rows

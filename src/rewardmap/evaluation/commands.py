@@ -1,0 +1,184 @@
+"""``rewardmap eval``, ``rewardmap report`` and ``rewardmap serve-sim``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _csv(values: list[str] | None) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values or []:
+        out += [x.strip() for x in v.split(",") if x.strip()]
+    return tuple(out)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    ev = sub.add_parser("eval", help="evaluate a model on ReasonMap / ReasonMap-Plus (resumable JSONL results)",
+                        description="Ask every question of a benchmark split, score it with rewardmap.scoring and "
+                                    "append one JSON line per sample to OUT/results.jsonl. Re-running the same "
+                                    "command resumes where it stopped.")
+    ev.add_argument("--benchmark", required=True, choices=("reasonmap", "reasonmap-plus"))
+    ev.add_argument("--data", required=True, help="dataset: save_to_disk folder, parquet/jsonl file, or hub id")
+    ev.add_argument("--model", required=True,
+                    help="hf:PATH | vllm:PATH | openai:MODEL@http://HOST:PORT/v1 (API key from $REWARDMAP_API_KEY "
+                         "or $OPENAI_API_KEY, or the variable named by --api-key-env)")
+    ev.add_argument("--out", required=True, help="results folder (created; an existing one is resumed)")
+    ev.add_argument("--split", help="split to evaluate (default: validation for reasonmap, test for reasonmap-plus)")
+    ev.add_argument("--root", help="folder that relative figure/json paths resolve against (default: guessed)")
+    ev.add_argument("--city", action="append", metavar="CITY[,CITY]", help="only these cities")
+    ev.add_argument("--type", action="append", metavar="KIND[,KIND]",
+                    help="only these kinds: short,long (reasonmap) or TorF1,TorF2,Counting1..3, TorF, Counting (plus)")
+    ev.add_argument("--difficulty", action="append", metavar="LEVEL[,LEVEL]", help="only these map difficulties")
+    ev.add_argument("--question-difficulty", action="append", metavar="LEVEL[,LEVEL]",
+                    help="only these question difficulties (reasonmap)")
+    ev.add_argument("--limit", type=int, help="only the first N rows (after the filters)")
+    ev.add_argument("--text-only", action="store_true", help="no image: the papers' 'without visual input' ablation")
+    ev.add_argument("--reasoning", default="none", choices=("none", "auto", "think", "qvq"),
+                    help="answer extraction for reasoning models (think: after </think> or ◁/think▷; qvq: boxed "
+                         "\\text{}; auto: think when a closer is present)")
+    ev.add_argument("--variant", default="official", choices=("official", "paper"),
+                    help="map-score variant of rewardmap.scoring (default official; see docs/scoring.md)")
+    ev.add_argument("--parse", default="official", choices=("official", "tolerant"),
+                    help="answer parser of rewardmap.scoring (default official)")
+    ev.add_argument("--max-new-tokens", type=int, default=2048, help="generation budget (default 2048, as the papers)")
+    ev.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    ev.add_argument("--min-pixels", type=int)
+    ev.add_argument("--max-pixels", type=int, default=16384 * 28 * 28,
+                    help="downscale maps above this many pixels before the model sees them (default 12845056, "
+                         "Qwen2.5-VL's default; 0 = never)")
+    ev.add_argument("--system-prompt", help="system message (default: none, as the official scripts)")
+    ev.add_argument("--batch-size", type=int, help="prompts per generate call (hf default 1, vllm default 64)")
+    ev.add_argument("--concurrency", type=int, default=16, help="HTTP requests in flight (openai backend)")
+    ev.add_argument("--timeout", type=float, default=120.0, help="HTTP timeout per request, seconds")
+    ev.add_argument("--max-retries", type=int, default=4, help="HTTP retries per request")
+    ev.add_argument("--backoff", type=float, default=0.5, help="first retry wait in seconds (doubles each retry)")
+    ev.add_argument("--api-key-env", help="environment variable holding the API key")
+    ev.add_argument("--retry-errors", action="store_true", help="on resume, redo samples whose request failed")
+    ev.add_argument("--fsync", action="store_true", help="fsync after every record (survives power loss too)")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    ev.set_defaults(func=_eval)
+
+    rp = sub.add_parser("report", help="tables, plots and an HTML page for one or more evaluation folders")
+    rp.add_argument("dirs", nargs="+", metavar="DIR", help="folders written by `rewardmap eval`")
+    rp.add_argument("--out", help="report folder (default: DIR/report of the first DIR)")
+    rp.add_argument("--label", action="append", help="display name per DIR, in order (default: model name)")
+    rp.add_argument("--cards", type=int, default=48, help="sample cards per run in the HTML page (default 48)")
+    rp.add_argument("--markdown", action="store_true", help="print Markdown tables instead of plain text")
+    rp.add_argument("--no-html", action="store_true")
+    rp.add_argument("--no-plots", action="store_true")
+    rp.set_defaults(func=_report)
+
+    ss = sub.add_parser("serve-sim", help="a simulated OpenAI-compatible model that answers from the ground truth",
+                        description="Serve /v1/chat/completions on 127.0.0.1; questions are looked up in --data and "
+                                    "answered correctly except for the injected errors.")
+    ss.add_argument("--data", required=True, action="append", help="dataset(s) whose questions it answers")
+    ss.add_argument("--split", help="only this split (default: every split)")
+    ss.add_argument("--root", help="folder that relative json paths resolve against (default: guessed)")
+    ss.add_argument("--host", default="127.0.0.1")
+    ss.add_argument("--port", type=int, default=8000, help="port (0 = any free port)")
+    ss.add_argument("--port-file", help="write the chosen port to this file once listening")
+    ss.add_argument("--model-name", default="sim")
+    ss.add_argument("--error", action="append", default=[], metavar="KIND[:TYPE]=RATE",
+                    help="error rate: wrong_line, misread_station, missing_transfer, off_by_one, broken_format; "
+                         "optionally per task type (planning, TorF1, …), e.g. --error off_by_one:Counting2=0.3")
+    ss.add_argument("--seed", type=int, default=0, help="seed of the per-question error draws")
+    ss.add_argument("--think", action="store_true", help="wrap answers in <think>…</think> with a decoy inside")
+    ss.add_argument("--fail-first", type=int, default=0, help="fail the first N requests of every question (HTTP 500)")
+    ss.add_argument("--fail-rate", type=float, default=0.0, help="random HTTP 500 rate")
+    ss.add_argument("--delay-ms", type=float, default=0.0, help="latency added to every request")
+    ss.add_argument("--hang-rate", type=float, default=0.0, help="rate of requests that stall for --hang-s")
+    ss.add_argument("--hang-s", type=float, default=30.0)
+    ss.add_argument("--api-key-env", help="require 'Authorization: Bearer $VAR'")
+    ss.add_argument("--verbose", action="store_true", help="log every request")
+    ss.set_defaults(func=_serve_sim)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from rewardmap.evaluation.report import load_run, text_report
+    from rewardmap.evaluation.runner import EvalOptions, run_eval
+    from rewardmap.evaluation.samples import Subset
+
+    subset = Subset(_csv(args.city), _csv(args.type), _csv(args.difficulty), _csv(args.question_difficulty),
+                    args.limit)
+    opts = EvalOptions(benchmark=args.benchmark, data=args.data, model=args.model, out=args.out, split=args.split,
+                       root=args.root, subset=subset, text_only=args.text_only, reasoning=args.reasoning,
+                       variant=args.variant, parse=args.parse, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
+                       min_pixels=args.min_pixels, max_pixels=args.max_pixels or None,
+                       system_prompt=args.system_prompt, batch_size=args.batch_size, concurrency=args.concurrency,
+                       timeout_s=args.timeout, max_retries=args.max_retries, backoff_s=args.backoff,
+                       api_key_env=args.api_key_env, retry_errors=args.retry_errors, fsync=args.fsync,
+                       progress=not args.quiet)
+    summary = run_eval(opts)
+    if not args.quiet:
+        run = load_run(args.out)
+        print(text_report([run]))
+        info = summary["run"]
+        print(f"{info['samples']} samples ({info['written_now']} new in {info['seconds_now']:.1f} s, "
+              f"{info['errors']} with backend errors) → {Path(args.out) / 'results.jsonl'}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from rewardmap.errors import ConfigError
+    from rewardmap.evaluation.report import load_run, text_report, unique_labels
+
+    labels = args.label or []
+    if len(labels) > len(args.dirs):
+        raise ConfigError(f"{len(labels)} --label values for {len(args.dirs)} folders")
+    runs = [load_run(d, labels[i] if i < len(labels) else None) for i, d in enumerate(args.dirs)]
+    unique_labels(runs)
+    print(text_report(runs, markdown=args.markdown))
+    out = Path(args.out) if args.out else Path(args.dirs[0]) / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tables.md").write_text(text_report(runs, markdown=True), encoding="utf-8")
+    plots = []
+    if not args.no_plots:
+        from rewardmap.evaluation.plots import plot_runs
+
+        plots = plot_runs(runs, out)
+    if not args.no_html:
+        from rewardmap.evaluation.html import write_html
+
+        page = write_html(runs, out, plots, cards_per_run=args.cards)
+        print(f"HTML report: {page}")
+    print(f"tables: {out / 'tables.md'}" + (f"; plots: {', '.join(p.name for p in plots)}" if plots else ""))
+    return 0
+
+
+def _serve_sim(args: argparse.Namespace) -> int:
+    from rewardmap.evaluation.runner import default_root
+    from rewardmap.evaluation.server import Faults, SimServer
+    from rewardmap.evaluation.simulator import ErrorRates, SimulatedModel, load_sim_rows
+
+    errors = ErrorRates.parse(args.error)
+    rows = []
+    root = Path(args.root) if args.root else None
+    for data in args.data:
+        rows += load_sim_rows(data, args.split, root or default_root(data))
+    model = SimulatedModel(rows, root=root or default_root(args.data[0]), errors=errors, seed=args.seed,
+                           think=args.think)
+    api_key = None
+    if args.api_key_env:
+        api_key = os.environ.get(args.api_key_env)
+        if not api_key:
+            from rewardmap.errors import ConfigError
+
+            raise ConfigError(f"--api-key-env {args.api_key_env}: the variable is not set")
+    faults = Faults(args.fail_first, args.fail_rate, args.delay_ms / 1000.0, args.hang_rate, args.hang_s, args.seed)
+    server = SimServer(model, host=args.host, port=args.port, model_name=args.model_name, faults=faults,
+                       api_key=api_key, quiet=not args.verbose)
+    if args.port_file:
+        Path(args.port_file).write_text(str(server.server_address[1]), encoding="utf-8")
+    print(f"serve-sim: {len(model)} questions, errors {errors.to_dict()}; listening on {server.url} "
+          f"(model {args.model_name!r}); Ctrl-C to stop", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        print(f"serve-sim: stopped; {server.stats}", file=sys.stderr)
+    return 0

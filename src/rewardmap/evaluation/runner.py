@@ -1,0 +1,267 @@
+"""The resumable evaluation runner behind ``rewardmap eval``.
+
+``OUT/run.json`` holds the run's identity (benchmark, data, split, model spec, subset, options that change answers);
+``OUT/results.jsonl`` one record per sample, appended the moment the sample is scored. Running the same command
+again resumes: complete records are kept, a partial last line (``kill -9`` mid-write) is cut and redone, and nothing
+is duplicated. Running with a *different* identity into the same folder is refused (:class:`ConfigError`) so two
+runs are never mixed. ``OUT/summary.json`` is (re)written at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from rewardmap.errors import ConfigError
+from rewardmap.evaluation.backends import Backend, ImageRef, Prompt, RetryPolicy, make_backend, parse_model_spec
+from rewardmap.evaluation.extract import extract_answer
+from rewardmap.evaluation.samples import (
+    DEFAULT_SPLIT,
+    LABEL_COLUMNS,
+    ImageLoader,
+    Sample,
+    Subset,
+    build_samples,
+    figure_key,
+    is_inline_image,
+)
+from rewardmap.evaluation.store import ResultsWriter, read_records
+
+RESULTS = "results.jsonl"
+RUN = "run.json"
+SUMMARY = "summary.json"
+#: Qwen2.5-VL's default image budget (16384·28·28 px); maps above it are downscaled before they reach a backend.
+DEFAULT_MAX_PIXELS = 16384 * 28 * 28
+#: Options that change what the model answers or how it is scored; a resumed run must repeat them exactly.
+IDENTITY_KEYS = ("benchmark", "data", "split", "model", "subset", "text_only", "reasoning", "variant", "parse",
+                 "max_new_tokens", "temperature", "min_pixels", "max_pixels", "system_prompt")
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """Everything ``rewardmap eval`` needs. ``variant`` selects the scoring variant of ``rewardmap.scoring``
+    (``official`` by default, comparable with published tables)."""
+
+    benchmark: str
+    data: str
+    model: str
+    out: str
+    split: str | None = None
+    root: str | None = None
+    subset: Subset = field(default_factory=Subset)
+    text_only: bool = False
+    reasoning: str = "none"
+    variant: str = "official"
+    parse: str = "official"
+    max_new_tokens: int = 2048
+    temperature: float = 0.0
+    min_pixels: int | None = None
+    max_pixels: int | None = DEFAULT_MAX_PIXELS
+    system_prompt: str | None = None
+    batch_size: int | None = None
+    concurrency: int = 16
+    timeout_s: float = 120.0
+    max_retries: int = 4
+    backoff_s: float = 0.5
+    api_key_env: str | None = None
+    retry_errors: bool = False
+    fsync: bool = False
+    progress: bool = True
+
+    def identity(self) -> dict:
+        d = {k: getattr(self, k) for k in IDENTITY_KEYS}
+        d["subset"] = self.subset.to_dict()
+        d["split"] = self.split or DEFAULT_SPLIT.get(self.benchmark)
+        d["data"] = str(Path(self.data).resolve()) if Path(self.data).exists() else self.data
+        return d
+
+
+# ----------------------------------------------------------------------------------------------------- data
+def default_root(data: str | Path) -> Path | None:
+    """Where relative ``figure``/``json`` paths resolve: the first of the data folder, its parent (the layout of
+    ``rewardmap data build``: ``OUT/reasonmap`` next to ``OUT/maps``) and grandparent holding ``maps/`` or
+    ``stations/``."""
+    p = Path(data)
+    if p.is_file():
+        p = p.parent
+    for cand in (p, p.parent, p.parent.parent):
+        if (cand / "maps").is_dir() or (cand / "stations").is_dir():
+            return cand
+    return p if p.exists() else None
+
+
+def load_rows(data: str, split: str | None, root: str | Path | None):
+    """Rows of ``split`` of ``data`` via :func:`rewardmap.data.load_rows`."""
+    from rewardmap.data import load_rows as data_load_rows
+
+    return data_load_rows(data, split=split)
+
+
+# ----------------------------------------------------------------------------------------------------- scoring
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float | int | str | bool) or value is None:
+        return value
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def score_sample(sample: Sample, answer: str, *, variant: str = "official", parse: str = "official",
+                 root: str | Path | None = None) -> dict:
+    """Score ``answer`` with :mod:`rewardmap.scoring` and return the metric fields of a record. Reasoning is not
+    stripped again here: the runner's ``--reasoning`` mode already chose the answer text."""
+    from rewardmap import scoring
+
+    if sample.task == "planning":
+        s = scoring.score_reasonmap(answer, sample.row, question=sample.kind, variant=variant, stations_root=root,
+                                    parse=parse, reasoning=False)
+        return {"correct": bool(s.correct), "map_score": float(s.map_score), "max_score": float(s.max_score),
+                "components": _jsonable(s.components), "best_plan": s.best_plan, "parsed": _jsonable(s.parsed),
+                "weight": scoring.reasonmap_weight(str(sample.row["difficulty_question"]),
+                                                   str(sample.row["difficulty_city"]))}
+    s = scoring.score_plus(answer, sample.row, parse=parse, reasoning=False)
+    return {"correct": bool(s.correct), "parsed": _jsonable(s.parsed),
+            "weight": scoring.plus_weight(str(sample.row["difficulty_city"]))}
+
+
+def make_record(sample: Sample, response: str, answer: str, metrics: dict, *, tokens: int | None, latency_s: float,
+                attempts: int, error: str | None, benchmark: str) -> dict:
+    """One JSONL record (labels of the row, the response, the metrics, timing)."""
+    row = sample.row
+    fig = row.get("figure")
+    rec = {"id": sample.id, "benchmark": benchmark, "row": sample.index, "kind": sample.kind, "task": sample.task,
+           "template": sample.template}
+    for col in LABEL_COLUMNS:
+        if col in row:
+            rec[col] = _jsonable(row[col])
+    rec.setdefault("type", sample.task)
+    rec["figure"] = fig if isinstance(fig, str) and not is_inline_image(fig) else None
+    rec.update({"question": sample.question, "response": response, "answer_text": answer})
+    rec.update(metrics)
+    rec.update({"tokens": tokens, "latency_s": round(latency_s, 4), "attempts": attempts, "error": error})
+    return rec
+
+
+# ----------------------------------------------------------------------------------------------------- run
+def _check_identity(out: Path, identity: dict) -> None:
+    path = out / RUN
+    if not path.exists():
+        return
+    try:
+        old = json.loads(path.read_text(encoding="utf-8")).get("identity", {})
+    except ValueError:
+        return
+    diffs = [k for k in IDENTITY_KEYS if k in old and old[k] != identity.get(k)]
+    if diffs:
+        detail = "; ".join(f"{k}: was {old[k]!r}, now {identity.get(k)!r}" for k in diffs)
+        raise ConfigError(f"{path}: this folder holds a different run ({detail}); use another --out")
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def build_backend(opts: EvalOptions) -> Backend:
+    spec = parse_model_spec(opts.model)
+    common = {"seed": 0, "temperature": opts.temperature}
+    if spec.kind == "openai":
+        return make_backend(spec, concurrency=opts.concurrency, timeout_s=opts.timeout_s,
+                            retry=RetryPolicy(max_retries=opts.max_retries, backoff_s=opts.backoff_s),
+                            max_tokens=opts.max_new_tokens, api_key_env=opts.api_key_env, **common)
+    return make_backend(spec, batch_size=opts.batch_size, max_new_tokens=opts.max_new_tokens,
+                        min_pixels=opts.min_pixels, max_pixels=opts.max_pixels, **common)
+
+
+def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
+             log: Callable[[str], None] | None = None) -> dict:
+    """Evaluate (or resume) and return the summary. ``backend`` / ``rows`` override the spec / data (tests)."""
+    from rewardmap.evaluation.report import summarize
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    identity = opts.identity()
+    _check_identity(out, identity)
+    root = Path(opts.root) if opts.root else default_root(opts.data)
+    if rows is None:
+        rows = load_rows(opts.data, identity["split"], root)
+    rows = rows if isinstance(rows, list) else [dict(r) for r in rows]
+    samples = build_samples(rows, opts.benchmark, opts.subset)
+    run_info = {"identity": identity, "root": str(root) if root else None, "samples": len(samples),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if (out / RUN).exists():
+        try:
+            run_info["created"] = json.loads((out / RUN).read_text(encoding="utf-8")).get("created", run_info["created"])
+        except ValueError:
+            pass
+    run_info["updated"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    _write_json(out / RUN, run_info)
+
+    writer = ResultsWriter(out / RESULTS, fsync=opts.fsync)
+    if writer.repaired:
+        log(f"resume: cut a partial last line ({writer.repaired} bytes) from {out / RESULTS}; it will be redone")
+    done = {k for k, r in writer.records.items() if not (opts.retry_errors and r.get("error"))}
+    todo = [s for s in samples if s.id not in done]
+    if done:
+        log(f"resume: {len(samples) - len(todo)} of {len(samples)} samples already done")
+    t_start = time.perf_counter()
+    n_written = 0
+    if todo:
+        own_backend = backend is None
+        backend = backend or build_backend(opts)
+        loader = ImageLoader(root, min_pixels=opts.min_pixels, max_pixels=opts.max_pixels)
+        prompts = []
+        for s in todo:
+            image = None
+            if not opts.text_only:
+                image = ImageRef(figure_key(s.row), (lambda row=s.row: loader.load(row)))
+            prompts.append(Prompt(s.question, image, opts.system_prompt))
+        bar = None
+        if opts.progress and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), desc="eval", unit="q", file=sys.stderr)
+        n_correct = 0
+        try:
+            for i, gen in backend.stream(prompts):
+                s = todo[i]
+                answer = extract_answer(gen.text, opts.reasoning) if not gen.error else ""
+                metrics = score_sample(s, answer, variant=opts.variant, parse=opts.parse, root=root)
+                rec = make_record(s, gen.text, answer, metrics, tokens=gen.tokens, latency_s=gen.latency_s,
+                                  attempts=gen.attempts, error=gen.error, benchmark=opts.benchmark)
+                writer.append(rec)
+                n_written += 1
+                n_correct += int(rec["correct"])
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(acc=f"{n_correct / n_written:.1%}")
+        finally:
+            if bar is not None:
+                bar.close()
+            writer.close()
+            if own_backend:
+                backend.close()
+    else:
+        writer.close()
+    elapsed = time.perf_counter() - t_start
+    records = [r for r in read_records(out / RESULTS) if r["id"] in {s.id for s in samples}]
+    summary = summarize(records, opts.benchmark)
+    summary["run"] = {"samples": len(samples), "written_now": n_written, "seconds_now": round(elapsed, 3),
+                      "errors": sum(1 for r in records if r.get("error")),
+                      "model": opts.model, "out": str(out)}
+    _write_json(out / SUMMARY, summary)
+    return summary
