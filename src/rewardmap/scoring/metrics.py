@@ -269,7 +269,7 @@ def score_reasonmap(response: str, row: Any, *, question: str = "short", variant
         raise DataError(f"unknown metric variant {variant!r}; expected official or paper")
     template = _template_of(row, question)
     s1, s2 = _station(row, "station_1"), _station(row, "station_2")
-    network = (cache or DEFAULT_CACHE).network_for_row(row, stations_root)
+    network = (cache if cache is not None else DEFAULT_CACHE).network_for_row(row, stations_root)
     plans = reference_plans(row_field(row, "routes", None))
     country = str(row_field(row, "country", "") or network.country or "")
     text = response if isinstance(response, str) else ("" if response is None else str(response))

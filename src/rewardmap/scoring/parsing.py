@@ -114,12 +114,7 @@ def find_math_answer(s: str) -> str:
 
     The greedy regex ``oxed{(.*)}`` (DOTALL, last match) selects the text from the first ``oxed{`` to the last
     ``}``; that is computed directly here with ``find``/``rfind`` (same result, no backtracking)."""
-    s = s.lower()
-    if "{}" in s:
-        s = s.replace("{}", "")
-    first = s.find("oxed{")
-    last = s.rfind("}")
-    ans = s[first + 5:last] if first >= 0 and last >= first + 5 else s
+    ans = boxed_core(s.lower())
     close = ans.find("}")
     if close != -1:
         opening = ans.find("{")
@@ -134,6 +129,16 @@ def find_math_answer(s: str) -> str:
         if old in ans:
             ans = ans.replace(old, new)
     return _strip_string(ans)
+
+
+def boxed_core(s: str) -> str:
+    """``re.findall("oxed{(.*)}", s.replace("{}", ""), re.S)[-1]`` (or the string when there is no match), in linear
+    time: the greedy match runs from the first ``oxed{`` to the last ``}``, and it is the only match."""
+    if "{}" in s:
+        s = s.replace("{}", "")
+    first = s.find("oxed{")
+    last = s.rfind("}")
+    return s[first + 5:last] if first >= 0 and last >= first + 5 else s
 
 
 def _fix_fracs(string: str) -> str:

@@ -146,13 +146,13 @@ def score_response(response: str, row: Any, config: RewardConfig | str = "offici
         if task is TaskType.COUNTING1 and cfg.counting1_stops_detail and cfg.alpha:
             listed = extract_stops(text)
             if listed:
-                network = (cache or DEFAULT_CACHE).network_for_row(row, stations_root)
+                network = (cache if cache is not None else DEFAULT_CACHE).network_for_row(row, stations_root)
                 detail = counting1_detail(network, listed, _station(row, "station_1"), _station(row, "station_2"),
                                           cfg.cleaner)
     else:
         s1, s2 = _station(row, "station_1"), _station(row, "station_2")
         transfers = transfer_count(row)
-        network = (cache or DEFAULT_CACHE).network_for_row(row, stations_root)
+        network = (cache if cache is not None else DEFAULT_CACHE).network_for_row(row, stations_root)
         if cfg.parse == "tolerant":
             sections = parse_route_tolerant(text)
             detail_sections = sections
