@@ -319,7 +319,9 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
             target = out / name
             if target.exists():
                 shutil.rmtree(target)
-            dd.save_to_disk(str(target))
+            # explicit shard counts: an empty split saved with datasets' default cannot be loaded back
+            shards = {k: max(1, -(-ds.data.nbytes // (500 * 2**20))) for k, ds in dd.items()}
+            dd.save_to_disk(str(target), num_shards=shards)
             result[name] = str(target)
             result["counts"][name] = {split: len(ds) for split, ds in dd.items()}
             if write_parquet:

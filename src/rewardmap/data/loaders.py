@@ -237,7 +237,8 @@ def resolve_figure(value, root: Root = None, *, max_pixels_guard: int | None = D
     ``value``: relative path (tried under each ``root``), absolute path, ``file://`` path, base64 PNG, ``data:`` URI,
     bytes, ``{"bytes"|"path"}`` dict or a PIL image. ``max_pixels_guard``: refuse images with more pixels (``None``
     disables the guard — not recommended for untrusted data). ``min_pixels`` / ``max_pixels``: when either is set,
-    resize: ``resize="qwen"`` → Qwen2.5-VL ``smart_resize`` (sides multiples of 28; ``min_pixels`` defaults to 3136),
+    resize: ``resize="qwen"`` → Qwen2.5-VL ``smart_resize`` (sides multiples of 28; ``min_pixels`` defaults to
+    3136, or ``max_pixels`` when that is smaller),
     ``resize="scale"`` → the official RL loader's plain scaling."""
     from PIL import Image
 
@@ -258,8 +259,9 @@ def resolve_figure(value, root: Root = None, *, max_pixels_guard: int | None = D
     if min_pixels is None and max_pixels is None:
         return img
     if resize == "qwen":
-        h, w = smart_resize(img.height, img.width, min_pixels=min_pixels if min_pixels is not None else
-                            QWEN_MIN_PIXELS, max_pixels=max_pixels)
+        if min_pixels is None:
+            min_pixels = QWEN_MIN_PIXELS if max_pixels is None else min(QWEN_MIN_PIXELS, max_pixels)
+        h, w = smart_resize(img.height, img.width, min_pixels=min_pixels, max_pixels=max_pixels)
     elif resize == "scale":
         h, w = scale_resize(img.height, img.width, min_pixels=min_pixels, max_pixels=max_pixels)
     else:
