@@ -10,6 +10,7 @@ next derived seed and gives up with :class:`~rewardmap.synth.generator.LayoutErr
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from rewardmap.synth.fonts import text_extent
@@ -22,6 +23,8 @@ STATION_RADIUS = 0.10
 TRANSFER_RADIUS = 0.18
 LABEL_EM = 0.2
 LABEL_PAD = 0.025
+FAR_GAP = 0.25  # second ring of label positions, further from the marker
+CROSSING_COST = 6.0  # per track segment a label box would cover
 SMALL_LABEL = 0.8  # last-resort label size, relative to LABEL_EM
 LABEL_GAP = 0.06
 BADGE_EM = 0.22
@@ -239,19 +242,26 @@ def layout_city(grid: GridCity, *, title: str, cjk: bool) -> CityLayout:
         if wrapped:
             variants.append((wrapped, 0.9, LABEL_EM))
         variants += [(t, extra + 3.0, LABEL_EM * SMALL_LABEL) for t, extra, _ in variants]
-        best: tuple[float, Box, str, float] | None = None
+        candidates: list[tuple[float, int, Box, str, float]] = []
         for text, extra, em in variants:
             w, h = _text_box_size(text, em, cjk)
-            for _, direction, cost in _POSITIONS:
-                for shift, shift_cost in ((0.0, 0.0), (1.0, 0.3), (-1.0, 0.3)):
-                    if shift and direction[0] and direction[1]:
-                        continue
-                    box = _label_box(m.point, m.radius, direction, w, h, shift)
-                    if blocked.hits(box) or label_index.hits(box):
-                        continue
-                    c = cost + shift_cost + extra + 4.0 * seg_index.count(box)
-                    if best is None or c < best[0]:
-                        best = (c, box, text, em)
+            for (_, direction, cost), (shift, shift_cost), far in itertools.product(
+                    _POSITIONS, ((0.0, 0.0), (1.0, 0.3), (-1.0, 0.3)), (0.0, FAR_GAP)):
+                if shift and direction[0] and direction[1]:
+                    continue
+                box = _label_box(m.point, m.radius + far, direction, w, h, shift)
+                base = cost + shift_cost + extra + (0.9 if far else 0.0)
+                candidates.append((base, len(candidates), box, text, em))
+        candidates.sort()
+        best: tuple[float, Box, str, float] | None = None
+        for base, _, box, text, em in candidates:
+            if best is not None and base >= best[0]:
+                break  # every later candidate costs at least its base
+            if blocked.hits(box) or label_index.hits(box):
+                continue
+            c = base + CROSSING_COST * seg_index.count(box)
+            if best is None or c < best[0]:
+                best = (c, box, text, em)
         if best is None:
             raise _Retry(f"no room for the label of {m.name}")
         lab = Label(m.name, best[2], best[1], best[3])

@@ -123,7 +123,7 @@ def _draw_text(draw: ImageDraw.ImageDraw, frame: _Frame, label: Label, *, cjk: b
     f = font(max(1, int(em_px)), cjk=cjk, bold=bold)
     bx = frame.box(label.box)
     cx, cy = (bx[0] + bx[2]) / 2, (bx[1] + bx[3]) / 2
-    stroke = max(1, round(em_px * 0.1)) if halo is not None and em_px >= 6 else 0
+    stroke = max(1, round(em_px * 0.12)) if halo is not None and em_px >= 6 else 0
     kwargs = {"font": f, "fill": fill, "anchor": "mm"}
     if stroke:
         kwargs.update(stroke_width=stroke, stroke_fill=halo)
