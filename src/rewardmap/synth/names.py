@@ -44,8 +44,9 @@ _RO_TAIL = ("Nova", "Vella", "Alta", "Bassa", "Maggiore", "Verde", "Real", "del 
 _ZH_CHARS = ("东", "西", "南", "北", "中", "湖", "山", "河", "桥", "门", "园", "城", "港", "新", "龙", "凤", "华", "安",
              "平", "和", "兴", "泰", "江", "海", "林", "石", "金", "水", "阳", "明", "光", "长", "春", "秋", "花", "松",
              "柳", "青", "白", "红", "宝", "福", "庆", "丰", "民", "文", "武", "德", "云", "天", "星", "月", "泉", "塘")
-_ZH_TAIL = ("路", "街", "村", "口", "广场", "公园", "大道", "西站", "东站", "中心", "镇")
-_ZH_NUMERALS = "零一二三四五六七八九"
+_ZH_TAIL = ("路", "街", "村", "口", "广场", "公园", "大道", "西", "东", "中心", "镇")
+_ZH_COLOURS = {"Red": "红", "Blue": "蓝", "Green": "绿", "Orange": "橙", "Purple": "紫", "Yellow": "黄", "Brown": "棕",
+               "Pink": "粉", "Teal": "青", "Grey": "灰", "Navy": "藏蓝", "Lime": "草绿"}
 
 _CITY_ONSET = ("V", "K", "M", "B", "T", "D", "L", "R", "S", "C", "N", "P", "G", "Z", "Al", "Or", "El", "Ar")
 _CITY_MID = ("al", "or", "en", "ar", "il", "um", "es", "an", "ov", "ir", "ad", "el")
@@ -131,17 +132,21 @@ def station_names(style: str, n: int, rng: random.Random) -> list[str]:
 def line_names(style: str, n: int, rng: random.Random, *, chinese: bool = False) -> list[tuple[str, str, str]]:
     """``n`` lines as ``(name, badge text, hex colour)``.
 
-    ``number``: "Line 1".."Line n" (Chinese cities: "1号线"), ``letter``: "Line A"..; colours drawn from
-    :data:`PALETTE` without replacement. ``colour``: "Red Line", "Blue Line"… with the matching colour."""
+    ``number``: "Line 1".."Line n", ``letter``: "Line A"..; colours drawn from :data:`PALETTE` without replacement.
+    ``colour``: "Red Line", "Blue Line"… with the matching colour. Chinese cities: "1号线", "A线", "红线"."""
     if n > MAX_LINES:
         raise ConfigError(f"at most {MAX_LINES} lines are supported (distinct colours), got {n}")
     if style not in LINE_NAMING_STYLES:
         raise ConfigError(f"unknown line naming style {style!r}; expected one of {', '.join(LINE_NAMING_STYLES)}")
     colours = rng.sample(PALETTE, n)
     if style == "colour":
+        if chinese:
+            return [(f"{_ZH_COLOURS[c]}线", _COLOUR_BADGES[c], hexa) for c, hexa in colours]
         return [(f"{c} Line", _COLOUR_BADGES[c], hexa) for c, hexa in colours]
     if style == "letter":
         letters = "ABCDEFGHJKLMNPRS"
+        if chinese:
+            return [(f"{letters[i]}线", letters[i], colours[i][1]) for i in range(n)]
         return [(f"Line {letters[i]}", letters[i], colours[i][1]) for i in range(n)]
     if chinese:
         return [(f"{i + 1}号线", str(i + 1), colours[i][1]) for i in range(n)]

@@ -7,7 +7,7 @@ resolution (FreeType antialiases it) so it stays sharp. Styles:
 * ``clean``: white background, the diagram only.
 * ``cluttered``: beige paper, a river and parks, decoy roads and a grey dashed railway that is not a metro line,
   icons and district names. Decorations never hide a track, a marker or a label: they are drawn underneath, and
-  decoy text and icons are only placed where they overlap no label, badge or marker.
+  decoy text and icons are only placed where they overlap no label, badge, marker or track.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 from rewardmap.errors import ConfigError
 from rewardmap.synth.city import SyntheticCity
 from rewardmap.synth.fonts import font
-from rewardmap.synth.layout import LINE_WIDTH, Box, Label, _overlap, _text_box_size
+from rewardmap.synth.layout import LINE_WIDTH, Box, Label, _overlap, _text_box_size, segment_hits_box
 from rewardmap.synth.names import english_station
 
 STYLES = ("clean", "cluttered")
@@ -89,6 +89,12 @@ def _clutter_plan(city: SyntheticCity, frame: _Frame) -> dict:
     occupied = [lb.box for lb in city.layout.labels] + [b.box for b in city.layout.badges]
     occupied += [m.box for m in city.layout.stations] + [city.layout.title.box] + \
         [e.label.box for e in city.layout.legend]
+    tracks = [seg for ln in city.grid.lines for seg in ln.segments()]
+
+    def free(box: Box) -> bool:
+        return not any(_overlap(box, o) for o in occupied) and \
+            not any(segment_hits_box(a, b, box, LINE_WIDTH) for a, b in tracks)
+
     texts = []
     for _ in range(rng.randint(3, 5)):
         word = english_station(rng).split(" ")[-1].upper()
@@ -98,7 +104,7 @@ def _clutter_plan(city: SyntheticCity, frame: _Frame) -> dict:
         for _try in range(25):
             tx, ty = rng.uniform(x0, max(x0, x1 - tw)), rng.uniform(y0, max(y0, y1 - th))
             box = (tx, ty, tx + tw, ty + th)
-            if not any(_overlap(box, o) for o in occupied):
+            if free(box):
                 texts.append(Label("", text, box, em))
                 occupied.append(box)
                 break
@@ -109,7 +115,7 @@ def _clutter_plan(city: SyntheticCity, frame: _Frame) -> dict:
         for _try in range(25):
             ix, iy = rng.uniform(x0, x1 - s), rng.uniform(y0, y1 - s)
             box = (ix, iy, ix + s, iy + s)
-            if not any(_overlap(box, o) for o in occupied):
+            if free(box):
                 icons.append((kind, box))
                 occupied.append(box)
                 break
