@@ -158,7 +158,7 @@ class SimulatedModel:
         factor = min(small.width, small.height) // 64
         if factor >= 2:
             small = small.reduce(factor)
-        return list(small.resize((24, 24)).getdata())
+        return list(small.resize((24, 24)).tobytes())
 
     def _entry(self, question: str, image=None) -> _Entry:
         entries = self._index[question.strip()]
