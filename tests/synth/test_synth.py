@@ -210,3 +210,23 @@ def test_cli_writes_cities(tmp_path, capsys):
     assert len(list((tmp_path / "stations" / "synthland").glob("*.json"))) == 2
     assert "wrote 2 cities" in capsys.readouterr().out
     assert main(["synth", "--cities", "1", "--out", str(tmp_path), "--lines", "13"]) == 1
+
+
+def test_same_bytes_across_processes_with_different_hash_seeds(tmp_path):
+    """String hashing is randomised per process; nothing in generation or rendering may depend on it."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    code = ("import hashlib,sys; from rewardmap.synth import CitySpec, generate_city, write_city; "
+            "w = write_city(generate_city(CitySpec(lines=4, branches=1, loops=1), seed=9), sys.argv[1], size=448, "
+            "style='cluttered'); print(hashlib.sha256(w.map.read_bytes() + w.stations.read_bytes() + "
+            "w.geometry.read_bytes()).hexdigest())")
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        out = subprocess.run([sys.executable, "-c", code, str(tmp_path / hash_seed)], env=env, check=True,
+                             capture_output=True, text=True).stdout.strip()
+        digests.add(out)
+    assert len(digests) == 1 and len(next(iter(digests))) == len(hashlib.sha256().hexdigest())
