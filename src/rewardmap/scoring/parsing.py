@@ -286,9 +286,17 @@ class ParsedSection:
 
 
 _LABELS = ("Route Name:", "Departure Stop:", "Arrival Stop:")
-_ROUTE_RE = re.compile(r"Route Name: (.*?)\n")
-_DEP_RE = re.compile(r"Departure Stop: (.*?)\n")
-_ARR_RE = re.compile(r"Arrival Stop: (.*?)\n")
+
+
+def _line_after(section: str, label: str) -> str:
+    """``re.search(label + "(.*?)\\n", section).group(1)`` without the regex engine, or :data:`MISSING`: ``.`` stops at
+    newlines, so the match runs from the first occurrence of the label to the next newline."""
+    i = section.find(label)
+    if i < 0:
+        return MISSING
+    j = section.find("\n", i + len(label))
+    return MISSING if j < 0 else section[i + len(label):j]
+
 ROUTE_TEMPLATES = ("short", "long1", "long2")
 
 
@@ -310,16 +318,14 @@ def parse_route_official(text: str, template: str = "short", *, labels_case_sens
             low = section.lower()
             if "route name:" not in low or "departure stop:" not in low or "arrival stop:" not in low:
                 continue
-        m = _ROUTE_RE.search(section)
-        route = m.group(1).strip() if m else MISSING
-        m = _DEP_RE.search(section)
-        dep = m.group(1) if m else MISSING
+        route = _line_after(section, "Route Name: ")
+        route = route.strip() if route is not MISSING else MISSING
+        dep = _line_after(section, "Departure Stop: ")
         if template == "short":
             arr = section.split("Arrival Stop:")[-1].strip() if "Arrival Stop:" in section else MISSING
             out.append(ParsedSection(route, dep, arr))
             continue
-        m = _ARR_RE.search(section)
-        arr = m.group(1) if m else MISSING
+        arr = _line_after(section, "Arrival Stop: ")
         if template == "long1":
             out.append(ParsedSection(route, dep, arr, num_via=section.split("Number of Via Stops: ")[-1]))
         else:
@@ -328,46 +334,61 @@ def parse_route_official(text: str, template: str = "short", *, labels_case_sens
 
 
 _T_LABEL_RE = re.compile(
-    r"^[\s>*_#`\-•·]*(?:\d+[.)]\s*)?(route\s*name|line|departure\s*stop|departure|arrival\s*stop|arrival|"
-    r"number\s*of\s*via\s*stops|via\s*stops)[\s*_`]*[:：][\s*_`]*(.*?)[\s*_`]*$", re.I)
+    r"^[\s>*_#`\-•·]{0,12}(?:\d{1,2}[.)]\s*)?(route\s*name|line|departure\s*stop|departure|arrival\s*stop|arrival|"
+    r"number\s*of\s*via\s*stops|via\s*stops)[\s*_`]{0,6}[:：](.*)$", re.I)
 _T_SEP_RE = re.compile(r"^[\s\-–—=_*]*$")
 _FIELD_OF = {"routename": "route", "line": "route", "departurestop": "dep", "departure": "dep",
              "arrivalstop": "arr", "arrival": "arr", "numberofviastops": "num_via", "viastops": "via"}
+#: Tolerant mode reads at most this many sections; a longer block of route lines is not a route answer.
+MAX_TOLERANT_SECTIONS = 64
+_MAX_BLOCK_LINES = 6 * MAX_TOLERANT_SECTIONS
+
+
+def _label(line: str) -> tuple[str, str] | None:
+    head = line[:64]
+    if ":" not in head and "：" not in head:
+        return None
+    if not head.isascii():
+        line = unicodedata.normalize("NFKC", line[:64]) + line[64:]
+    m = _T_LABEL_RE.match(line)
+    if m is None:
+        return None
+    return _FIELD_OF[re.sub(r"\s+", "", m.group(1).lower())], m.group(2).strip(" \t*_`")
+
+
+def _sections_of(labels: list[tuple[str, str]]) -> tuple[ParsedSection, ...]:
+    groups: list[dict[str, str]] = []
+    for field, value in labels:
+        if field == "route" or not groups or field in groups[-1]:
+            groups.append({})
+        groups[-1][field] = value
+    return tuple(ParsedSection(s.get("route") or MISSING, s.get("dep") or MISSING, s.get("arr") or MISSING,
+                               s.get("num_via"), s.get("via"))
+                 for s in groups if "dep" in s and "arr" in s and "route" in s)
 
 
 def parse_route_tolerant(text: str) -> tuple[ParsedSection, ...]:
     """Our lenient route parser (module doc): label lines in any case/spacing, bold, full-width colon; a new
-    "Route Name" starts a section; the last block of route lines wins."""
-    text = strip_reasoning(text)
-    if len(text) > 200_000:
-        text = text[-200_000:]
-    blocks: list[list[dict[str, str]]] = []
-    current: list[dict[str, str]] = []
-    in_block = False
-    for raw in text.splitlines():
-        line = unicodedata.normalize("NFKC", raw) if not raw.isascii() else raw
-        m = _T_LABEL_RE.match(line)
-        if m:
-            field = _FIELD_OF[re.sub(r"\s+", "", m.group(1).lower())]
-            value = m.group(2).strip()
-            if field == "route" or not current or field in current[-1]:
-                if not in_block:
-                    current = []
-                    blocks.append(current)
-                    in_block = True
-                current.append({})
-            current[-1][field] = value
+    "Route Name" starts a section; the last block of route lines holding a complete section wins. A block longer
+    than :data:`MAX_TOLERANT_SECTIONS` sections gives no route (bounded work on adversarial text)."""
+    lines = strip_reasoning(text).splitlines()
+    block: list[tuple[str, str]] = []
+    for line in reversed(lines):
+        found = _label(line)
+        if found is not None:
+            block.append(found)
+            if len(block) > _MAX_BLOCK_LINES:
+                return ()
             continue
         if _T_SEP_RE.match(line):
             continue
-        in_block = False
-    for block in reversed(blocks):
-        sections = tuple(ParsedSection(s.get("route", MISSING) or MISSING, s.get("dep", MISSING) or MISSING,
-                                       s.get("arr", MISSING) or MISSING, s.get("num_via"), s.get("via"))
-                         for s in block if "dep" in s and "arr" in s and "route" in s)
-        if sections:
-            return sections
-    return ()
+        if block:
+            sections = _sections_of(block[::-1])
+            if sections:
+                return sections if len(sections) <= MAX_TOLERANT_SECTIONS else ()
+            block = []
+    sections = _sections_of(block[::-1])
+    return sections if len(sections) <= MAX_TOLERANT_SECTIONS else ()
 
 
 def parse_route(text: str, template: str = "short", mode: str = "official") -> tuple[ParsedSection, ...]:

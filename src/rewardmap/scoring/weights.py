@@ -17,7 +17,7 @@ _LEVEL = {"easy": 0, "middle": 1, "medium": 1, "hard": 2}
 
 def field(row: Any, name: str, default: Any = ...) -> Any:
     """A column of a row given as a mapping or as an object with attributes."""
-    if isinstance(row, Mapping):
+    if type(row) is dict or isinstance(row, Mapping):
         if name in row:
             return row[name]
     elif hasattr(row, name):
