@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from PIL import Image
 
 from rewardmap.cli import main
@@ -16,7 +17,9 @@ from rewardmap.data import (
     load_rows,
     sft_answer,
     to_trl_conversational,
+    validate_rows,
 )
+from rewardmap.errors import DataError
 
 
 def test_verl_parquet(toy_build, tmp_path):
@@ -88,3 +91,20 @@ def test_cli_export(toy_build, tmp_path):
     assert main(["data", "export", "verl", str(out / "reasonmap-train"), "--root", str(out),
                  "--out", str(tmp_path / "v.parquet")]) == 0
     assert pq.read_table(tmp_path / "v.parquet").num_rows == len(load_rows(out / "reasonmap-train"))
+
+
+def test_exporters_and_validation_honour_filter_and_select(toy_build, tmp_path):
+    out, _ = toy_build
+    ds = load_rows(out / "reasonmap-train")
+    counting = ds.filter(lambda r: r["type"] == "Counting2").select([1, 0])
+    expected = [counting[0]["station_1"], counting[1]["station_1"]]
+    rows = pq.read_table(export_verl(counting, tmp_path / "f.parquet", root=out)).to_pylist()
+    assert [r["extra_info"]["station_1"] for r in rows] == expected
+    assert {r["extra_info"]["type"] for r in rows} == {"Counting2"}
+    trl = to_trl_conversational(counting, root=out, max_pixels=28 * 28 * 2)
+    assert trl["station_1"] == expected
+    broken = ds.map(lambda r, i: {"answer": 9 if i == 0 else r["answer"]}, with_indices=True)
+    assert validate_rows(broken.select(range(1, len(broken))), "reasonmap-train") == len(ds) - 1
+    with pytest.raises(DataError) as info:
+        validate_rows(broken.select([3, 0]), "reasonmap-train")
+    assert info.value.row == 1  # row numbers are positions in the dataset as given

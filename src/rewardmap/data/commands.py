@@ -125,13 +125,15 @@ def _render(row: dict) -> str:
 
 
 def _inspect(args: argparse.Namespace) -> int:
+    from rewardmap.data.loaders import arrow_table
     from rewardmap.data.schemas import detect_schema
 
     for label, location in _datasets_in(Path(args.dir)):
         for split, ds in _splits(location):
             schema = detect_schema(ds.column_names)
             print(f"{label} [{split}]: {len(ds)} rows, schema {schema.name if schema else 'unknown'}")
-            cols = {c: ds.data.column(c).to_pylist() for c in ds.column_names
+            table = arrow_table(ds)
+            cols = {c: table.column(c).to_pylist() for c in ds.column_names
                     if c in ("type", "difficulty_city", "difficulty_question", "city", "answer")}
             if "type" in cols:
                 print(_table(Counter(cols["type"]), "type"))
@@ -153,7 +155,7 @@ def _inspect(args: argparse.Namespace) -> int:
                 if t in seen:
                     continue
                 seen.add(t)
-                row = {c: ds.data.column(c)[idx].as_py() for c in ds.column_names if c != "figure"}
+                row = {c: table.column(c)[idx].as_py() for c in ds.column_names if c != "figure"}
                 print("    ---- sample " + _render(row).replace("\n", "\n    "))
     return 0
 

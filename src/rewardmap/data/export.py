@@ -18,7 +18,15 @@ from rewardmap.errors import DataError
 from rewardmap.tasks.types import TaskType
 
 from .build import stations_path
-from .loaders import DEFAULT_MAX_PIXELS_GUARD, Root, _figure_source, _roots, resolve_figure, stations_file
+from .loaders import (
+    DEFAULT_MAX_PIXELS_GUARD,
+    Root,
+    _figure_source,
+    _roots,
+    arrow_table,
+    resolve_figure,
+    stations_file,
+)
 from .schemas import PLACEHOLDER_INT
 
 #: Reward metadata columns carried by every exporter (data-schema §1.4), in this order.
@@ -69,10 +77,11 @@ def reward_metadata(row: dict, *, root: Root = None) -> dict:
 
 
 def _rows(dataset) -> Iterator[dict]:
-    cols = [c for c in dataset.column_names]
-    data = {c: dataset.data.column(c).to_pylist() for c in cols if c != "figure"}
-    figures = dataset.data.column("figure") if "figure" in cols else None
-    for i in range(len(dataset)):
+    table = arrow_table(dataset)
+    cols = list(table.column_names)
+    data = {c: table.column(c).to_pylist() for c in cols if c != "figure"}
+    figures = table.column("figure") if "figure" in cols else None
+    for i in range(table.num_rows):
         row = {c: data[c][i] for c in data}
         if figures is not None:
             row["figure"] = figures[i].as_py()

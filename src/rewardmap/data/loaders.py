@@ -44,6 +44,14 @@ def _roots(root: Root) -> list[Path]:
 
 
 # ------------------------------------------------------------------------------------------------- datasets
+def arrow_table(dataset):
+    """The rows of a ``datasets.Dataset`` as a ``pyarrow.Table`` — honouring ``select`` / ``filter`` / ``shuffle``
+    (``dataset.data`` alone is the underlying table *before* such an indices mapping)."""
+    if getattr(dataset, "_indices", None) is None:
+        return dataset.data.table
+    return dataset.with_format("arrow")[:]
+
+
 def _pick_split(obj, split: str | None, source: object):
     import datasets
 

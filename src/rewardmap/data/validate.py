@@ -8,7 +8,7 @@ from rewardmap.errors import DataError
 from rewardmap.metro.routes import question_difficulty
 from rewardmap.tasks.types import DIFFICULTIES, PLUS_TYPES, TaskType
 
-from .loaders import Root, resolve_stations
+from .loaders import Root, arrow_table, resolve_stations
 from .schemas import PLACEHOLDER_INT, Schema, get_schema
 
 _PLUS_TYPE_VALUES = frozenset(t.value for t in PLUS_TYPES)
@@ -19,16 +19,12 @@ def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _column_values(dataset, column: str) -> list:
-    return dataset.data.column(column).to_pylist()
-
-
-def _figure_problems(dataset) -> Iterator[tuple[int, str]]:
+def _figure_problems(table) -> Iterator[tuple[int, str]]:
     """Rows whose ``figure`` is null or an empty string (checked in Arrow: base64 maps are large)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    col = dataset.data.column("figure")
+    col = table.column("figure")
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     nulls = pc.is_null(col)
@@ -104,11 +100,12 @@ def iter_row_errors(dataset, schema: str | Schema, *, source: object = None, roo
         yield DataError(f"unexpected column (not in the {schema.name} schema)", source=source, column=c)
     if missing:
         return
-    for i, msg in _figure_problems(dataset):
+    table = arrow_table(dataset)
+    for i, msg in _figure_problems(table):
         yield DataError(msg, source=source, row=i, column="figure")
     names = [c for c in schema.columns if c != "figure"]
-    values = {c: _column_values(dataset, c) for c in names}
-    n = len(dataset)
+    values = {c: table.column(c).to_pylist() for c in names}
+    n = table.num_rows
     allowed_types = _PLUS_TYPE_VALUES | ({TaskType.PLANNING.value} if schema.name == "reasonmap-train" else set())
     checked_json: dict[str, str | None] = {}
     for i in range(n):
