@@ -104,7 +104,7 @@ def test_tolerant_route_parse_reads_the_last_block():
             "route name : Line 2\nDeparture stop: B Station\nArrival stop: C Station.\n\nHope this helps!")
     secs = parse_route_tolerant(text)
     assert [(s.route_name, s.departure, s.arrival) for s in secs] == [
-        ("Line 1", "A Station", "B Station"), ("Line 2", "B Station", "C Station.")]
+        ("Line 1", "A Station", "B Station"), ("Line 2", "B Station", "C Station")]
 
 
 def test_via_split_official_only_for_chinese():

@@ -191,3 +191,12 @@ def test_reasoning_wrapper_is_stripped_when_configured():
     text = f"<think>maybe\n{draft}\n</think>\n{final}"
     assert not score_response(text, row).correct  # official reads the first section (the draft)
     assert score_response(text, row, RewardConfig.preset("official", strip_reasoning=True)).correct
+
+
+def test_equal_station_dicts_share_one_network():
+    cache = NetworkCache()
+    text = answer(("Line 1", "A Station", "C Station"))
+    for _ in range(5):
+        row = planning_row("A Station", "C Station", 0, json=json.loads(json.dumps(SCORING_LINES)))
+        assert score_response(text, row, cache=cache).correct
+    assert cache.loads == 1

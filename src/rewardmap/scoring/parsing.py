@@ -353,7 +353,7 @@ def _label(line: str) -> tuple[str, str] | None:
     m = _T_LABEL_RE.match(line)
     if m is None:
         return None
-    return _FIELD_OF[re.sub(r"\s+", "", m.group(1).lower())], m.group(2).strip(" \t*_`")
+    return _FIELD_OF[re.sub(r"\s+", "", m.group(1).lower())], m.group(2).strip(" \t*_`").rstrip(".。;；,，").rstrip()
 
 
 def _sections_of(labels: list[tuple[str, str]]) -> tuple[ParsedSection, ...]:

@@ -56,6 +56,7 @@ class NetworkCache:
         self.maxsize = maxsize
         self._by_key: OrderedDict[Any, tuple[Any, Network]] = OrderedDict()
         self._by_path: dict[Path, Network] = {}
+        self._by_content: OrderedDict[Any, Network] = OrderedDict()
         self._lock = threading.Lock()
         self.loads = 0
 
@@ -66,6 +67,7 @@ class NetworkCache:
         with self._lock:
             self._by_key.clear()
             self._by_path.clear()
+            self._by_content.clear()
 
     def network_for_row(self, row: Any, stations_root: str | Path | None = None) -> Network:
         """The network of a row: its ``json`` column (dict, JSON text, or a path resolved against
@@ -100,8 +102,21 @@ class NetworkCache:
         root = Path(stations_root) if stations_root is not None else None
         try:
             if isinstance(spec, Mapping):
-                self.loads += 1
-                return network_from_mapping(spec, city=city, country=country, source="<row json>")
+                try:  # rows holding equal dicts (one per dataset row) share one network
+                    content = ("content", country, city, json.dumps(spec, ensure_ascii=False, sort_keys=True))
+                except (TypeError, ValueError):
+                    content = None
+                with self._lock:
+                    found = self._by_content.get(content) if content is not None else None
+                if found is None:
+                    self.loads += 1
+                    found = network_from_mapping(spec, city=city, country=country, source="<row json>")
+                    if content is not None:
+                        with self._lock:
+                            self._by_content[content] = found
+                            while len(self._by_content) > self.maxsize:
+                                self._by_content.popitem(last=False)
+                return found
             if isinstance(spec, str) and spec.lstrip().startswith("{"):
                 try:
                     data = json.loads(spec)
