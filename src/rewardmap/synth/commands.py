@@ -20,6 +20,15 @@ def _range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
+def _size(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of pixels or 'auto', got {text!r}") from None
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("synth", help="generate synthetic metro cities: maps, station files, geometry sidecars",
                        description="Writes OUT/maps/<country>/<city>.png, OUT/stations/<country>/<city>.json and "
@@ -28,8 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cities", type=int, default=3, metavar="N", help="number of cities (default 3)")
     p.add_argument("--out", required=True, metavar="DIR", help="output root")
     p.add_argument("--seed", type=int, default=0, help="random seed; same seed, same bytes (default 0)")
-    p.add_argument("--size", type=int, default=1024, metavar="PX", help="long side of each map in pixels "
-                   "(448 for tiny models, up to 8192; default 1024)")
+    p.add_argument("--size", type=_size, default="auto", metavar="PX", help="long side of each map in pixels "
+                   "(448 for tiny models, up to 8192), or 'auto' (default): 64 px per station spacing, so labels are "
+                   "readable, clamped to 1024..8192")
     p.add_argument("--style", choices=STYLES, default="clean", help="map style (default clean)")
     p.add_argument("--lines", type=int, default=None, metavar="N", help="lines per city (fixes the spec instead of "
                    "the difficulty presets)")

@@ -28,6 +28,7 @@ from rewardmap.synth.names import english_station
 STYLES = ("clean", "cluttered")
 MIN_SIZE, MAX_SIZE = 256, 16384
 SUPERSAMPLE_BUDGET = 4096
+AUTO_PX_PER_UNIT = 64
 
 _TEXT = (26, 26, 26)
 _WHITE = (255, 255, 255)
@@ -139,11 +140,22 @@ def _draw_text(draw: ImageDraw.ImageDraw, frame: _Frame, label: Label, *, cjk: b
         draw.text((cx, cy), label.text, **kwargs)
 
 
-def render_with_geometry(city: SyntheticCity, size: int = 1024, style: str = "clean") -> tuple[Image.Image, dict]:
-    """Render ``city`` with its long side ``size`` pixels; also return the geometry (pixel boxes) of the image."""
+def auto_size(city: SyntheticCity) -> int:
+    """The long side at which labels are comfortably readable: :data:`AUTO_PX_PER_UNIT` pixels per station spacing
+    (label text ≈ 13 px), clamped to 1024..8192."""
+    x0, y0, x1, y1 = city.layout.canvas
+    return max(1024, min(8192, round(max(x1 - x0, y1 - y0) * AUTO_PX_PER_UNIT)))
+
+
+def render_with_geometry(city: SyntheticCity, size: int | str = "auto",
+                         style: str = "clean") -> tuple[Image.Image, dict]:
+    """Render ``city`` with its long side ``size`` pixels (``"auto"``: :func:`auto_size`); also return the geometry
+    (pixel boxes) of the image."""
+    if size == "auto":
+        size = auto_size(city)
     if style not in STYLES:
         raise ConfigError(f"unknown map style {style!r}; expected one of {', '.join(STYLES)}")
-    if not MIN_SIZE <= int(size) <= MAX_SIZE:
+    if isinstance(size, str) or not MIN_SIZE <= int(size) <= MAX_SIZE:
         raise ConfigError(f"map size must be {MIN_SIZE}..{MAX_SIZE} pixels, got {size}")
     size = int(size)
     lay = city.layout
@@ -212,8 +224,9 @@ def render_with_geometry(city: SyntheticCity, size: int = 1024, style: str = "cl
     return img, geometry(city, frame, size, style)
 
 
-def render_map(city: SyntheticCity, size: int = 1024, style: str = "clean") -> Image.Image:
-    """Render ``city`` as an RGB map whose long side is ``size`` pixels, in ``style`` (``clean``/``cluttered``)."""
+def render_map(city: SyntheticCity, size: int | str = "auto", style: str = "clean") -> Image.Image:
+    """Render ``city`` as an RGB map whose long side is ``size`` pixels (``"auto"``: readable labels, see
+    :func:`auto_size`), in ``style`` (``clean``/``cluttered``)."""
     return render_with_geometry(city, size, style)[0]
 
 

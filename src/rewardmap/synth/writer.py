@@ -34,7 +34,8 @@ class WrittenCity:
     difficulty_city: str
 
 
-def write_city(city: SyntheticCity, out_dir: str | Path, *, size: int = 1024, style: str = "clean") -> WrittenCity:
+def write_city(city: SyntheticCity, out_dir: str | Path, *, size: int | str = "auto",
+               style: str = "clean") -> WrittenCity:
     """Render ``city`` and write its map, station file and geometry sidecar under ``out_dir``."""
     out = Path(out_dir)
     image, geom = render_with_geometry(city, size, style)
@@ -48,11 +49,11 @@ def write_city(city: SyntheticCity, out_dir: str | Path, *, size: int = 1024, st
     return WrittenCity(city.name, city.country, paths[0], paths[1], paths[2], city.difficulty_city)
 
 
-def write_cities(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, style: str = "clean", *,
+def write_cities(out_dir: str | Path, n: int, seed: int = 0, size: int | str = "auto", style: str = "clean", *,
                  spec: CitySpec | None = None, difficulties: Sequence[str] = DIFFICULTY_CYCLE,
                  naming: Sequence[str] = ("english", "romance"), country: str = "synthland",
                  progress: bool = False) -> list[WrittenCity]:
-    """Generate and write ``n`` cities. Without ``spec`` each city's spec is drawn from the preset of the next
+    """Generate and write ``n`` cities (``size``: long side in pixels, or ``"auto"`` for readable labels). Without ``spec`` each city's spec is drawn from the preset of the next
     difficulty in ``difficulties`` (cycled) and a naming style from ``naming``; with ``spec`` every city uses it
     (its seed replaced per city). City names are unique within the call. Same arguments → same bytes."""
     if n < 1:
