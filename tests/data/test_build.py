@@ -38,7 +38,7 @@ def test_layout_columns_and_splits(toy_build):
         for split in splits:
             ds = load_rows(out / name, split)
             assert ds.column_names == list(cols)
-            assert validate_rows(ds, name, root=out, check_files=True) == len(ds) > 0
+            assert validate_rows(ds, name, root=out, check_files=True, check_images=True) == len(ds) > 0
             pq = load_rows(out / "parquet" / f"{name}-{split}.parquet")
             assert pq.column_names == list(cols) and pq.to_list() == ds.to_list()
     plus_test = load_rows(out / "reasonmap-plus", "test")
@@ -119,7 +119,7 @@ def test_cli_build_validate_inspect(toy_root, tmp_path, capsys):
     out = tmp_path / "cli"
     assert main(["data", "build", "--stations", str(toy_root / "stations"), "--maps", str(toy_root / "maps"),
                  "--out", str(out), "--seed", "3", "--split-test-cities", "twotown", "--quiet"]) == 0
-    assert main(["data", "validate", str(out), "--check-files"]) == 0
+    assert main(["data", "validate", str(out), "--check-files", "--check-images"]) == 0
     text = capsys.readouterr().out
     assert text.count(": OK") == 5
     assert main(["data", "inspect", str(out)]) == 0
@@ -134,6 +134,10 @@ def test_cli_build_validate_inspect(toy_root, tmp_path, capsys):
     datasets.DatasetDict({"train": broken}).save_to_disk(str(tmp_path / "broken"))
     assert main(["data", "validate", str(tmp_path / "broken")]) == 1
     assert "row 2, column 'type'" in capsys.readouterr().out
+    (out / "maps" / "testland" / "twotown.png").unlink()
+    assert main(["data", "validate", str(out / "reasonmap-plus")]) == 0
+    assert main(["data", "validate", str(out / "reasonmap-plus"), "--check-images"]) == 1
+    assert "column 'figure': image file './maps/testland/twotown.png' not found" in capsys.readouterr().out
 
 
 def test_exported_png_is_a_real_png(toy_build):

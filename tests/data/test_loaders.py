@@ -188,6 +188,7 @@ def test_resolve_stations(tmp_path):
     p.parent.mkdir(parents=True)
     p.write_text(json.dumps(mapping))
     assert resolve_stations(mapping) == mapping
+    assert resolve_stations({**mapping, "Other city's line": None}) == mapping  # Arrow struct padding
     assert resolve_stations(json.dumps(mapping)) == mapping
     assert resolve_stations("./stations/x/y.json", tmp_path) == mapping
     assert resolve_stations(str(p)) == mapping

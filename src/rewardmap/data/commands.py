@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                    "columns)")
     v.add_argument("--root", default=None, help="root for ./stations/... paths (default: the dataset root)")
     v.add_argument("--check-files", action="store_true", help="also resolve every station-file path")
+    v.add_argument("--check-images", action="store_true", help="also check that every map path exists")
     v.add_argument("--max-errors", type=int, default=20)
     v.set_defaults(func=_validate)
 
@@ -167,7 +168,14 @@ def _validate(args: argparse.Namespace) -> int:
     path = Path(args.dir)
     failures = 0
     for label, location in _datasets_in(path):
-        root = args.root or (path if path.is_dir() and location != path else location.parent)
+        if args.root:
+            root = args.root
+        elif path.is_dir() and location != path:
+            root = path  # a build root
+        elif location.parent.name == "parquet":
+            root = location.parent.parent  # OUT/parquet/<name>-<split>.parquet
+        else:
+            root = location.parent  # OUT/<name>
         for split, ds in _splits(location):
             schema = get_schema(args.schema) if args.schema else detect_schema(ds.column_names)
             if schema is None:
@@ -176,7 +184,7 @@ def _validate(args: argparse.Namespace) -> int:
                 continue
             errors = []
             for err in iter_row_errors(ds, schema, source=f"{label}[{split}]", root=root,
-                                       check_files=args.check_files):
+                                       check_files=args.check_files, check_images=args.check_images):
                 errors.append(err)
                 if len(errors) >= args.max_errors:
                     break

@@ -302,10 +302,12 @@ def stations_file(value: str, root: Root = None) -> Path:
 
 
 def resolve_stations(value, root: Root = None) -> dict:
-    """The station mapping ``{line: [entries]}`` of a row's ``json`` value: a dict, JSON text, or a path (absolute
-    or relative to ``root``, e.g. ``./stations/china/dalian.json`` against a dataset root)."""
+    """The station mapping ``{line: [entries]}`` of a row's ``json`` value: a dict (``None`` lines dropped: Arrow
+    stores such dicts as one struct of all cities' lines), JSON text, or a path (absolute or relative to ``root``,
+    e.g. ``./stations/china/dalian.json`` against a dataset root)."""
     if isinstance(value, dict):
-        return value
+        # a dict column stored as an Arrow struct holds every city's line names; absent lines come back as None
+        return {k: v for k, v in value.items() if v is not None}
     if not isinstance(value, str) or not value.strip():
         raise DataError(f"json must be a dict, JSON text or a path, found {value!r:.60}", column="json")
     text = value.strip()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from rewardmap.errors import DataError
 from rewardmap.metro.routes import question_difficulty
 from rewardmap.tasks.types import DIFFICULTIES, PLUS_TYPES, TaskType
 
-from .loaders import Root, arrow_table, resolve_stations
+from .loaders import Root, _roots, arrow_table, resolve_stations
 from .schemas import PLACEHOLDER_INT, Schema, get_schema
 
 _PLUS_TYPE_VALUES = frozenset(t.value for t in PLUS_TYPES)
@@ -81,14 +82,38 @@ def _answer_problem(t: str, answer, line_count) -> str | None:
     return None
 
 
+def _missing_images(table, root: Root) -> Iterator[tuple[int, str]]:
+    """Rows whose path-valued ``figure`` does not resolve to a file (base64 values are not decoded)."""
+    import pyarrow as pa
+
+    col = table.column("figure")
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return
+    known: dict[str, bool] = {}
+    roots = _roots(root)
+    for i, value in enumerate(col.to_pylist()):
+        if not value or len(value) > 1024 or value.startswith("data:"):
+            continue
+        if value not in known:
+            text = value.strip().removeprefix("file://")
+            path = Path(text)
+            is_path = text.startswith((".", "/")) or text.lower().endswith((".png", ".jpg", ".jpeg", ".webp"))
+            known[value] = not is_path or (path.is_file() if path.is_absolute()
+                                           else any((r / text).is_file() for r in roots))
+        if not known[value]:
+            tried = ", ".join(str(r / value) for r in roots) or "no root given"
+            yield i, f"image file {value!r} not found (tried {tried})"
+
+
 def iter_row_errors(dataset, schema: str | Schema, *, source: object = None, root: Root = None,
-                    check_files: bool = False) -> Iterator[DataError]:
+                    check_files: bool = False, check_images: bool = False) -> Iterator[DataError]:
     """Every problem of a dataset against a public schema, as :class:`DataError` s (source, row, column set).
 
     Checks: exact column set; string columns non-empty strings; integer columns integers; ``type`` among the schema's
     types; difficulty labels; answer encodings (TorF 1/0, Counting1 0–3, Counting3 = city_line_count, planning −1);
     ``question_transfer_count`` consistent with ``difficulty_question`` (−1 on Plus rows of ReasonMap-Train);
-    ``routes`` structure. ``check_files``: also resolve each distinct ``json`` path against ``root``."""
+    ``routes`` structure. ``check_files``: also resolve each distinct ``json`` path against ``root``;
+    ``check_images``: also check that path-valued ``figure`` s exist under ``root`` (images are not decoded)."""
     schema = get_schema(schema)
     cols = list(dataset.column_names)
     missing = [c for c in schema.columns if c not in cols]
@@ -103,6 +128,9 @@ def iter_row_errors(dataset, schema: str | Schema, *, source: object = None, roo
     table = arrow_table(dataset)
     for i, msg in _figure_problems(table):
         yield DataError(msg, source=source, row=i, column="figure")
+    if check_images:
+        for i, msg in _missing_images(table, root):
+            yield DataError(msg, source=source, row=i, column="figure")
     names = [c for c in schema.columns if c != "figure"]
     values = {c: table.column(c).to_pylist() for c in names}
     n = table.num_rows
@@ -172,9 +200,10 @@ def iter_row_errors(dataset, schema: str | Schema, *, source: object = None, roo
 
 
 def validate_rows(dataset, schema_name: str | Schema, *, source: object = None, root: Root = None,
-                  check_files: bool = False) -> int:
+                  check_files: bool = False, check_images: bool = False) -> int:
     """Validate every row of a dataset against a public schema; raise the first problem as :class:`DataError`
     (naming ``source``, row and column). Returns the number of rows checked. See :func:`iter_row_errors`."""
-    for error in iter_row_errors(dataset, schema_name, source=source, root=root, check_files=check_files):
+    for error in iter_row_errors(dataset, schema_name, source=source, root=root, check_files=check_files,
+                                 check_images=check_images):
         raise error
     return len(dataset)
