@@ -79,6 +79,8 @@ class EvalOptions:
         d["subset"] = self.subset.to_dict()
         d["split"] = self.split or DEFAULT_SPLIT.get(self.benchmark)
         d["data"] = str(Path(self.data).resolve()) if Path(self.data).exists() else self.data
+        spec = parse_model_spec(self.model)
+        d["model"] = f"{spec.kind}:{spec.path}"  # a server URL may change between sessions; the model may not
         return d
 
 
@@ -201,7 +203,8 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
         rows = load_rows(opts.data, identity["split"], root)
     rows = rows if isinstance(rows, list) else [dict(r) for r in rows]
     samples = build_samples(rows, opts.benchmark, opts.subset)
-    run_info = {"identity": identity, "root": str(root) if root else None, "samples": len(samples),
+    run_info = {"identity": identity, "endpoint": parse_model_spec(opts.model).url,
+                "root": str(root) if root else None, "samples": len(samples),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     if (out / RUN).exists():
         try:
