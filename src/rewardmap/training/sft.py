@@ -66,7 +66,7 @@ def run_sft(config: TrainConfig, train, policy_path: str | Path, *, out_dir: str
     ds = sft_dataset(train, s.types)
     cuda = torch.cuda.is_available()
     args = SFTConfig(
-        output_dir=str(out.parent / "trainer"), learning_rate=s.learning_rate, num_train_epochs=s.epochs,
+        output_dir=str(out.with_name(out.name + "-trainer")), learning_rate=s.learning_rate, num_train_epochs=s.epochs,
         max_steps=s.max_steps, per_device_train_batch_size=s.batch_size,
         gradient_accumulation_steps=s.gradient_accumulation_steps, lr_scheduler_type=s.lr_scheduler_type,
         warmup_steps=s.warmup_ratio, use_cpu=not cuda, bf16=cuda, report_to="none", save_strategy="no",
