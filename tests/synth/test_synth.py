@@ -230,3 +230,21 @@ def test_same_bytes_across_processes_with_different_hash_seeds(tmp_path):
                              capture_output=True, text=True).stdout.strip()
         digests.add(out)
     assert len(digests) == 1 and len(next(iter(digests))) == len(hashlib.sha256().hexdigest())
+
+
+def test_chinese_style_without_a_cjk_font_is_a_clear_config_error(monkeypatch):
+    import rewardmap.synth.fonts as fonts
+
+    monkeypatch.setattr(fonts, "cjk_font_path", lambda: None)
+    with pytest.raises(ConfigError, match=r"rewardmap\[cjk\]"):
+        generate_city(CitySpec(lines=2, naming="chinese"))
+
+
+def test_auto_size_gives_readable_label_scale(full_city):
+    from rewardmap.synth.render import AUTO_PX_PER_UNIT
+
+    image, geom = render_with_geometry(full_city)  # size="auto"
+    assert max(image.size) >= 1024
+    assert geom["image"]["pixels_per_grid_unit"] >= AUTO_PX_PER_UNIT - 0.5  # clamping only ever enlarges a small map
+    label_heights = [b[3] - b[1] for b in (lb["box"] for lb in geom["labels"])]
+    assert min(label_heights) >= 10  # even last-resort small labels stay legible
