@@ -119,8 +119,12 @@ def released_style_planning(root: Path):
     return score
 
 
-def released_style_plus(text: str, row: dict) -> float:
-    return 10.0 * (extract_plus_official(text) == ("yes" if row["answer"] else "no"))
+def released_style_plus(root: Path):
+    def score(text: str, row: dict) -> float:
+        with open(root / "stations/china/beijing.json", encoding="utf-8") as fh:  # every rollout loads its city
+            {k: [strip_tags_official(s) for s in v] for k, v in json.load(fh).items()}
+        return 10.0 * (extract_plus_official(text) == ("yes" if row["answer"] else "no"))
+    return score
 
 
 ADVERSARIAL = {
@@ -156,9 +160,10 @@ def main() -> None:
     res["planning_tolerant_per_s"] = rate(lambda t, r: score_response(t, r, tolerant, stations_root=data), plan,
                                           args.seconds)
     res["metric_short_per_s"] = rate(lambda t, r: score_reasonmap(t, r, stations_root=data), plan, args.seconds)
-    torf = [(t, r) for t, r in plus if r["type"].startswith("TorF")]
-    res["plus_released_style_per_s"] = rate(released_style_plus, torf, args.seconds)
-    if data is not None:
+    if data is not None and city == "beijing":
+        torf = [(t, r) for t, r in plus if r["type"].startswith("TorF")]
+        res["plus_released_style_per_s"] = rate(released_style_plus(data), torf, args.seconds)
+        res["plus_speedup"] = res["plus_official_per_s"] / res["plus_released_style_per_s"]
         res["planning_released_style_per_s"] = rate(released_style_planning(data), plan, args.seconds)
         res["planning_speedup"] = res["planning_official_per_s"] / res["planning_released_style_per_s"]
     worst = {}
