@@ -159,7 +159,7 @@ def test_real_build_validates_and_splits_by_city(reasonmap_data, tmp_path):
     assert not set(plus_train["city"]) & set(plus_test["city"])
     for name, split in (("reasonmap", "train"), ("reasonmap", "validation"), ("reasonmap-plus", "train"),
                         ("reasonmap-plus", "test"), ("reasonmap-train", "train")):
-        validate_rows(load_rows(out / name, split), name, root=out, check_files=True)
+        validate_rows(load_rows(out / name, split), name, root=out, check_files=True, check_answers=True)
     rows = plus_train.to_list() + plus_test.to_list()
     torf = Counter(r["answer"] for r in rows if r["type"].startswith("TorF"))
     assert abs(torf[1] - torf[0]) / (torf[1] + torf[0]) <= 0.05
@@ -171,3 +171,14 @@ def test_real_build_validates_and_splits_by_city(reasonmap_data, tmp_path):
         assert r["city_line_count"] == len(st)
         if r["type"] == "Counting3":
             assert r["answer"] == len(st)
+
+
+def test_check_answers_rederives_plus_answers(toy_build):
+    out, _ = toy_build
+    ds = load_rows(out / "reasonmap-train")
+    assert validate_rows(ds, "reasonmap-train", root=out, check_answers=True) == len(ds)
+    i = next(i for i, r in enumerate(ds) if r["type"] == "TorF1")
+    flipped = ds.map(lambda r, j: {"answer": 1 - r["answer"] if j == i else r["answer"]}, with_indices=True)
+    with pytest.raises(DataError, match="TorF1 answer") as info:
+        validate_rows(flipped, "reasonmap-train", root=out, check_answers=True)
+    assert (info.value.row, info.value.column) == (i, "answer")

@@ -197,3 +197,13 @@ def test_resolve_stations(tmp_path):
     assert info.value.column == "json"
     with pytest.raises(DataError, match="not valid JSON"):
         resolve_stations("{oops")
+
+
+def test_check_answers_accepts_the_public_dubai_rows(reasonmap_data):
+    # the two Counting1 rows of the ReasonMap-Plus viewer, checked against the real Dubai station file
+    ds = datasets.Dataset.from_list(PLUS_ROWS)
+    assert validate_rows(ds, "reasonmap-plus", root=reasonmap_data, check_answers=True) == 2
+    wrong = [dict(PLUS_ROWS[0]), dict(PLUS_ROWS[1], answer=0)]
+    with pytest.raises(DataError, match="answer 0 = option 8; the count is 1") as info:
+        validate_rows(datasets.Dataset.from_list(wrong), "reasonmap-plus", root=reasonmap_data, check_answers=True)
+    assert (info.value.row, info.value.column) == (1, "answer")

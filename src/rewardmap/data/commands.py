@@ -43,6 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--root", default=None, help="root for ./stations/... paths (default: the dataset root)")
     v.add_argument("--check-files", action="store_true", help="also resolve every station-file path")
     v.add_argument("--check-images", action="store_true", help="also check that every map path exists")
+    v.add_argument("--check-answers", action="store_true",
+                   help="also re-derive every ReasonMap-Plus answer from the station files")
     v.add_argument("--max-errors", type=int, default=20)
     v.set_defaults(func=_validate)
 
@@ -184,7 +186,8 @@ def _validate(args: argparse.Namespace) -> int:
                 continue
             errors = []
             for err in iter_row_errors(ds, schema, source=f"{label}[{split}]", root=root,
-                                       check_files=args.check_files, check_images=args.check_images):
+                                       check_files=args.check_files, check_images=args.check_images,
+                                       check_answers=args.check_answers):
                 errors.append(err)
                 if len(errors) >= args.max_errors:
                     break

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from rewardmap.errors import DataError
+from rewardmap.errors import DataError, StationFileError
 from rewardmap.metro.routes import question_difficulty
 from rewardmap.tasks.types import DIFFICULTIES, PLUS_TYPES, TaskType
 
-from .loaders import Root, _roots, arrow_table, resolve_stations
+from .loaders import Root, _roots, arrow_table, resolve_stations, stations_file
 from .schemas import PLACEHOLDER_INT, Schema, get_schema
 
 _PLUS_TYPE_VALUES = frozenset(t.value for t in PLUS_TYPES)
@@ -81,6 +82,76 @@ def _answer_problem(t: str, answer, line_count) -> str | None:
         return None if answer == PLACEHOLDER_INT else f"planning answer must be the placeholder -1, found {answer!r}"
     return None
 
+_OPTIONS_RE = re.compile(r"\nA\)\s*(-?\d+)\s*\nB\)\s*(-?\d+)\s*\nC\)\s*(-?\d+)\s*\nD\)\s*(-?\d+)")
+_TORF2_LINE_RE = re.compile(r"is on the line (.+)\?\s*$", re.S)
+
+
+class _AnswerChecker:
+    """Re-derives Plus answers from the city's station file (``check_answers``)."""
+
+    def __init__(self, root: Root) -> None:
+        self.root = root
+        self.networks: dict[tuple[str, str, str], object] = {}
+
+    def network(self, row: dict):
+        """The city's network; a station *file* is loaded with :func:`load_network`, so a geometry sidecar next to
+        it supplies the loop/branch topology the builder used."""
+        from rewardmap.metro.io import load_network, network_from_mapping
+
+        value = row.get("json") or f"./stations/{row['country']}/{row['city']}.json"
+        key = (row["country"], row["city"], value if isinstance(value, str) and len(value) < 1024 else "<inline>")
+        if key not in self.networks:
+            if isinstance(value, str) and not value.lstrip().startswith("{"):
+                net = load_network(stations_file(value, self.root), city=row["city"], country=row["country"])
+            else:
+                net = network_from_mapping(resolve_stations(value, self.root), city=row["city"],
+                                           country=row["country"], source="<json column>")
+            self.networks[key] = net
+        return self.networks[key]
+
+    def problem(self, row: dict) -> str | None:
+        t = row["type"]
+        if t == TaskType.PLANNING.value:
+            return None
+        net = self.network(row)
+        if t == TaskType.COUNTING3.value:
+            truth = net.city_line_count
+            return None if row["answer"] == truth else f"Counting3 answer {row['answer']}, the map has {truth} lines"
+        a = net.resolve_station(row["station_1"])
+        if a is None:
+            return f"station_1 {row['station_1']!r} is not in the station file"
+        if t == TaskType.COUNTING2.value:
+            truth = len(a.lines)
+            return None if row["answer"] == truth else f"Counting2 answer {row['answer']}, {a.name} is on {truth} lines"
+        if t == TaskType.TORF2.value:
+            m = _TORF2_LINE_RE.search(row["question"])
+            if not m or net.resolve_line(m.group(1).strip()) is None:
+                return "TorF2 question names no line of the station file"
+            truth = int(net.resolve_line(m.group(1).strip()).name in a.lines)
+            return None if row["answer"] == truth else f"TorF2 answer {row['answer']}, expected {truth}"
+        b = net.resolve_station(row["station_2"])
+        if b is None:
+            return f"station_2 {row['station_2']!r} is not in the station file"
+        shared = net.share_line(a, b)
+        if t == TaskType.TORF1.value:
+            truth = int(bool(shared))
+            return None if row["answer"] == truth else f"TorF1 answer {row['answer']}, expected {truth}"
+        if t == TaskType.COUNTING1.value:
+            m = _OPTIONS_RE.search(row["question"])
+            if not m:
+                return "Counting1 question has no A)–D) options"
+            chosen = int(m.group(row["answer"] + 1))
+            counts = set()
+            for line in shared:  # along the track (branch/loop aware) and by list slicing (the official rule)
+                counts.add(len(net.stations_between(a, b, line)))
+                ln = net.lines[line]
+                counts.add(abs(ln.index(a.key) - ln.index(b.key)) - 1)
+            if not shared:
+                return f"Counting1 stations {a.name!r} and {b.name!r} share no line"
+            return None if chosen in counts else (f"Counting1 answer {row['answer']} = option {chosen}; the count is "
+                                                  f"{' or '.join(map(str, sorted(counts)))}")
+        return None
+
 
 def _missing_images(table, root: Root) -> Iterator[tuple[int, str]]:
     """Rows whose path-valued ``figure`` does not resolve to a file (base64 values are not decoded)."""
@@ -106,14 +177,18 @@ def _missing_images(table, root: Root) -> Iterator[tuple[int, str]]:
 
 
 def iter_row_errors(dataset, schema: str | Schema, *, source: object = None, root: Root = None,
-                    check_files: bool = False, check_images: bool = False) -> Iterator[DataError]:
+                    check_files: bool = False, check_images: bool = False, check_answers: bool = False
+                    ) -> Iterator[DataError]:
     """Every problem of a dataset against a public schema, as :class:`DataError` s (source, row, column set).
 
     Checks: exact column set; string columns non-empty strings; integer columns integers; ``type`` among the schema's
     types; difficulty labels; answer encodings (TorF 1/0, Counting1 0–3, Counting3 = city_line_count, planning −1);
     ``question_transfer_count`` consistent with ``difficulty_question`` (−1 on Plus rows of ReasonMap-Train);
     ``routes`` structure. ``check_files``: also resolve each distinct ``json`` path against ``root``;
-    ``check_images``: also check that path-valued ``figure`` s exist under ``root`` (images are not decoded)."""
+    ``check_images``: also check that path-valued ``figure`` s exist under ``root`` (images are not decoded);
+    ``check_answers``: re-derive every Plus answer from the city's station file (``json``, else
+    ``./stations/<country>/<city>.json`` under ``root``); a Counting1 answer passes when it equals the count along
+    the track or by list slicing on a shared line."""
     schema = get_schema(schema)
     cols = list(dataset.column_names)
     missing = [c for c in schema.columns if c not in cols]
@@ -136,6 +211,7 @@ def iter_row_errors(dataset, schema: str | Schema, *, source: object = None, roo
     n = table.num_rows
     allowed_types = _PLUS_TYPE_VALUES | ({TaskType.PLANNING.value} if schema.name == "reasonmap-train" else set())
     checked_json: dict[str, str | None] = {}
+    checker = _AnswerChecker(root) if check_answers else None
     for i in range(n):
         row = {c: values[c][i] for c in names}
 
@@ -197,13 +273,20 @@ def iter_row_errors(dataset, schema: str | Schema, *, source: object = None, roo
                     checked_json[key] = str(exc)
             if checked_json[key]:
                 yield err("json", checked_json[key])
+        if checker is not None and "answer" in row:
+            try:
+                problem = checker.problem(row)
+            except (DataError, StationFileError) as exc:
+                problem = f"cannot check the answer: {exc}"
+            if problem:
+                yield err("answer", problem)
 
 
 def validate_rows(dataset, schema_name: str | Schema, *, source: object = None, root: Root = None,
-                  check_files: bool = False, check_images: bool = False) -> int:
+                  check_files: bool = False, check_images: bool = False, check_answers: bool = False) -> int:
     """Validate every row of a dataset against a public schema; raise the first problem as :class:`DataError`
     (naming ``source``, row and column). Returns the number of rows checked. See :func:`iter_row_errors`."""
     for error in iter_row_errors(dataset, schema_name, source=source, root=root, check_files=check_files,
-                                 check_images=check_images):
+                                 check_images=check_images, check_answers=check_answers):
         raise error
     return len(dataset)
