@@ -182,3 +182,18 @@ def test_check_answers_rederives_plus_answers(toy_build):
     with pytest.raises(DataError, match="TorF1 answer") as info:
         validate_rows(flipped, "reasonmap-train", root=out, check_answers=True)
     assert (info.value.row, info.value.column) == (i, "answer")
+
+
+def test_plus_annotations_align_with_rows(toy_build):
+    out, res = toy_build
+    rows = load_rows(out / "reasonmap-plus", "train").to_list()
+    notes = [json.loads(x) for x in Path(res["annotations"]["reasonmap-plus-train"]).read_text().splitlines()]
+    assert len(notes) == len(rows)
+    for row, note in zip(rows, notes):
+        assert (note["type"], note["station_1"], note["answer"]) == (row["type"], row["station_1"], row["answer"])
+        if row["type"] == "Counting1":
+            assert len(note["fine_grained_answer"]) == note["options"][row["answer"]]
+            assert all(name in json.dumps(resolve_stations(f"./stations/{row['country']}/{row['city']}.json", out),
+                                          ensure_ascii=False) for name in note["fine_grained_answer"])
+        if row["type"] == "Counting2":
+            assert len(note["fine_grained_answer"]) == row["answer"]

@@ -9,6 +9,7 @@ Output layout (the **dataset root** ``OUT``)::
     OUT/maps/<country>/<city>.png        copies of the input maps
     OUT/stations/<country>/<city>.json   copies of the input station files
     OUT/geometry/<country>/<city>.json   copies of geometry sidecars, when the input has them
+    OUT/annotations/reasonmap-plus-<split>.jsonl   fine-grained answers of the Plus rows (not a public column)
     OUT/manifest.json                    seed, cities, labels and their provenance, counts
 
 Rows reference images and station files by the relative paths ``./maps/<country>/<city>.png`` and
@@ -148,6 +149,15 @@ def plus_row(cb: CityBuild, s: PlusSample) -> dict:
             "figure": cb.figure, "question": s.question, "answer": int(s.answer), "type": s.type.value,
             "difficulty_city": c["difficulty_city"], "city_line_count": c["city_line_count"],
             "city_transfer_count": c["city_transfer_count"]}
+
+
+def plus_annotation(cb: CityBuild, s: PlusSample) -> dict:
+    """The fine-grained answer of a Plus row (not a public column): the line asked about or counted along, the
+    Counting1 options, and ``fine_grained_answer`` (Counting1 intermediate stops, Counting2 lines, TorF1 shared
+    lines, Counting3 all lines)."""
+    return {"country": cb.country, "city": cb.city, "type": s.type.value, "station_1": s.station_1,
+            "station_2": s.station_2, "answer": int(s.answer), "line": s.line, "options": list(s.options),
+            "fine_grained_answer": list(s.detail)}
 
 
 def reasonmap_row(cb: CityBuild, s: PlanningSample, figure: str | None = None) -> dict:
@@ -291,6 +301,7 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
     # rows
     rm_rows: dict[str, list[dict]] = {"train": [], "validation": []}
     plus_rows: dict[str, list[dict]] = {"train": [], "test": []}
+    plus_notes: dict[str, list[dict]] = {"train": [], "test": []}
     tr_rows: list[dict] = []
     for b in builds:
         held_out = b.city in test
@@ -299,6 +310,7 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
             fig = base64.b64encode(map_files[b.city].read_bytes()).decode("ascii")
         rm_rows["validation" if held_out else "train"].extend(reasonmap_row(b, s, fig) for s in b.planning)
         plus_rows["test" if held_out else "train"].extend(plus_row(b, s) for s in b.plus)
+        plus_notes["test" if held_out else "train"].extend(plus_annotation(b, s) for s in b.plus)
         if not held_out:
             tr_rows.extend(train_rows(b))
     n_routes = max([len(r["routes"]) for rows in rm_rows.values() for r in rows] or [1])
@@ -334,6 +346,13 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
         if not progress and not was_disabled:
             datasets.enable_progress_bars()
 
+    notes_dir = out / "annotations"
+    notes_dir.mkdir(parents=True, exist_ok=True)
+    for split, notes in plus_notes.items():
+        p = notes_dir / f"reasonmap-plus-{split}.jsonl"
+        p.write_text("".join(json.dumps({"row": i, **n}, ensure_ascii=False) + "\n" for i, n in enumerate(notes)),
+                     encoding="utf-8")
+        result.setdefault("annotations", {})[f"reasonmap-plus-{split}"] = str(p)
     result["cities"] = [f"{b.country}/{b.city}" for b in builds]
     result["test_cities"] = sorted(test)
     result["missing_maps"] = missing_maps
