@@ -25,6 +25,7 @@ LABEL_EM = 0.2
 LABEL_PAD = 0.025
 FAR_GAP = 0.25  # second ring of label positions, further from the marker
 CROSSING_COST = 6.0  # per track segment a label box would cover
+AMBIGUITY_COST = 1.2  # a label nearer to another station's marker than to its own
 SMALL_LABEL = 0.8  # last-resort label size, relative to LABEL_EM
 LABEL_GAP = 0.06
 BADGE_EM = 0.22
@@ -171,6 +172,23 @@ def _label_box(point: Point, radius: float, direction: tuple[int, int], w: float
     return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
 
 
+def _box_distance(box: Box, p: tuple[float, float]) -> float:
+    dx = max(box[0] - p[0], 0.0, p[0] - box[2])
+    dy = max(box[1] - p[1], 0.0, p[1] - box[3])
+    return (dx * dx + dy * dy) ** 0.5
+
+
+def _closer_to_another(box: Box, own: Point, stations: dict[Point, list[str]]) -> bool:
+    """Would a reader attach this label to a neighbouring station (one whose marker is nearer to the box)?"""
+    mine = _box_distance(box, own)
+    for dx in range(-2, 3):
+        for dy in range(-2, 3):
+            q = (own[0] + dx, own[1] + dy)
+            if q != own and q in stations and _box_distance(box, q) + 0.05 < mine:
+                return True
+    return False
+
+
 def _wrap(text: str) -> str | None:
     words = text.split(" ")
     if len(words) < 2:
@@ -260,6 +278,8 @@ def layout_city(grid: GridCity, *, title: str, cjk: bool) -> CityLayout:
             if blocked.hits(box) or label_index.hits(box):
                 continue
             c = base + CROSSING_COST * seg_index.count(box)
+            if _closer_to_another(box, m.point, lines_at):
+                c += AMBIGUITY_COST
             if best is None or c < best[0]:
                 best = (c, box, text, em)
         if best is None:
