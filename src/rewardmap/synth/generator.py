@@ -4,9 +4,9 @@ A city is grown line by line on an integer grid; one grid step = one station spa
 point and every track segment joins two neighbouring points in one of 8 directions, so drawn paths are octilinear
 (0/45/90°) by construction. Rules that keep the diagram honest:
 
-* A point holds at most one station; a line that reaches a point already used by another line *stops there*, so the
-  station becomes a transfer. Crossings therefore only happen at transfer stations: two lines may not share a track
-  segment, and two diagonal segments may not cross between grid points.
+* A point holds at most one station; a line that steps onto a point already used by another line calls at that
+  station, which becomes a transfer. Crossings therefore only happen at transfer stations: two lines may not share a
+  track segment, and two diagonal segments may not cross between grid points.
 * Each line after the first starts from a station of an earlier line (so the network is connected) and grows in both
   directions, preferring straight runs and 45° bends (a bend needs a straight run of 2 before it; 90° bends are rare
   and 135° ones never happen).
