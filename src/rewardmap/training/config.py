@@ -307,20 +307,43 @@ def apply_overrides(data: dict, overrides: Sequence[str]) -> dict:
     return data
 
 
+def deep_merge(base: Mapping, update: Mapping) -> dict:
+    """``update`` laid over ``base``, recursively for nested mappings (lists and scalars are replaced)."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_config_data(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
+    """Plain data of a YAML recipe, with ``base: OTHER.yaml`` (relative to the file) merged underneath."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {p} not found")
+    if p.resolve() in _seen:
+        raise ConfigError(f"{p}: 'base' chain loops back to itself")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: expected a mapping of blocks at the top level")
+    base = data.pop("base", None)
+    if base is not None:
+        data = deep_merge(read_config_data(p.parent / str(base), (*_seen, p.resolve())), data)
+    return data
+
+
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
-    """Read a YAML recipe (``None`` = all defaults) and apply command-line overrides."""
+    """Read a YAML recipe (``None`` = all defaults; ``base: OTHER.yaml`` inherits another recipe) and apply
+    command-line overrides."""
     data: dict = {}
     source = "<defaults>"
     if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"config file {p} not found")
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{p}: not valid YAML ({exc})") from exc
-        if not isinstance(data, dict):
-            raise ConfigError(f"{p}: expected a mapping of blocks at the top level")
-        source = str(p)
+        data = read_config_data(path)
+        source = str(path)
     apply_overrides(data, overrides)
     return config_from_mapping(data, source)
