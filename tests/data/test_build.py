@@ -117,8 +117,9 @@ def test_bad_inputs_are_named(toy_root, tmp_path):
 
 def test_cli_build_validate_inspect(toy_root, tmp_path, capsys):
     out = tmp_path / "cli"
-    assert main(["data", "build", "--stations", str(toy_root / "stations"), "--maps", str(toy_root / "maps"),
-                 "--out", str(out), "--seed", "3", "--split-test-cities", "twotown", "--quiet"]) == 0
+    # --maps defaults to the maps/ folder next to --stations
+    assert main(["data", "build", "--stations", str(toy_root / "stations"), "--out", str(out), "--seed", "3",
+                 "--split-test-cities", "twotown", "--quiet"]) == 0
     assert main(["data", "validate", str(out), "--check-files", "--check-images"]) == 0
     text = capsys.readouterr().out
     assert text.count(": OK") == 5

@@ -207,3 +207,11 @@ def test_check_answers_accepts_the_public_dubai_rows(reasonmap_data):
     with pytest.raises(DataError, match="answer 0 = option 8; the count is 1") as info:
         validate_rows(datasets.Dataset.from_list(wrong), "reasonmap-plus", root=reasonmap_data, check_answers=True)
     assert (info.value.row, info.value.column) == (1, "answer")
+
+
+def test_mixed_parquet_folder_is_refused(tmp_path):
+    _parquet(PLUS_ROWS, tmp_path / "reasonmap-plus-train.parquet")
+    _parquet(TRAIN_ROWS, tmp_path / "reasonmap-train-train.parquet")
+    with pytest.raises(DataError, match="different datasets"):
+        load_rows(tmp_path, "train")
+    assert len(load_rows(tmp_path / "reasonmap-plus-train.parquet")) == 2

@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b = dsub.add_parser("build", help="build ReasonMap, ReasonMap-Plus and ReasonMap-Train datasets from station "
                                       "files and maps")
     b.add_argument("--stations", required=True, help="folder of <country>/<city>.json station files")
-    b.add_argument("--maps", default=None, help="folder of <country>/<city>.png maps")
+    b.add_argument("--maps", default=None,
+                   help="folder of <country>/<city>.png maps (default: a maps/ folder next to --stations)")
     b.add_argument("--out", required=True, help="output dataset root")
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--split-test-cities", default=None, metavar="A,B,…",
@@ -68,7 +69,10 @@ def _names(text: str | None) -> list[str] | None:
 def _build(args: argparse.Namespace) -> int:
     from rewardmap.data.build import build_datasets
 
-    res = build_datasets(args.stations, args.maps, args.out, seed=args.seed,
+    maps = args.maps
+    if maps is None and (Path(args.stations).parent / "maps").is_dir():
+        maps = Path(args.stations).parent / "maps"
+    res = build_datasets(args.stations, maps, args.out, seed=args.seed,
                          test_cities=_names(args.split_test_cities), cities=_names(args.cities),
                          embed_images=args.embed_images, write_parquet=not args.no_parquet,
                          progress=not args.quiet)

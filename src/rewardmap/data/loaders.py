@@ -66,6 +66,12 @@ def _pick_split(obj, split: str | None, source: object):
     return obj
 
 
+def _same_columns(files: list[Path], names: list[list[str]], source: object) -> None:
+    if len({tuple(sorted(n)) for n in names}) > 1:
+        listing = "; ".join(f"{f.name}: {len(n)} columns" for f, n in zip(files, names))
+        raise DataError(f"these files hold different datasets ({listing}); load one file at a time", source=source)
+
+
 def _from_files(files: list[Path], source: object):
     import datasets
 
@@ -75,12 +81,16 @@ def _from_files(files: list[Path], source: object):
     if suffixes <= {".parquet"}:
         total = sum(f.stat().st_size for f in files)
         if total > 512 * 2**20:  # large (ReasonMap's base64 maps): let datasets memory-map an arrow cache
+            import pyarrow.parquet as pq
+
+            _same_columns(files, [pq.read_schema(f).names for f in files], source)
             return datasets.Dataset.from_parquet([str(f) for f in files])
         import pyarrow as pa
         import pyarrow.parquet as pq
         from datasets.table import InMemoryTable
 
         tables = [pq.read_table(f) for f in files]
+        _same_columns(files, [t.column_names for t in tables], source)
         table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
         return datasets.Dataset(InMemoryTable(table))
     if suffixes <= {".jsonl", ".json"}:

@@ -156,14 +156,17 @@ class _AnswerChecker:
 def _missing_images(table, root: Root) -> Iterator[tuple[int, str]]:
     """Rows whose path-valued ``figure`` does not resolve to a file (base64 values are not decoded)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     col = table.column("figure")
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         return
     known: dict[str, bool] = {}
     roots = _roots(root)
-    for i, value in enumerate(col.to_pylist()):
-        if not value or len(value) > 1024 or value.startswith("data:"):
+    short = pc.indices_nonzero(pc.fill_null(pc.less(pc.utf8_length(col), 1024), False)).to_pylist()
+    values = col.take(short).to_pylist() if short else []  # base64 maps (long strings) are never materialised
+    for i, value in zip(short, values):
+        if not value or value.startswith("data:"):
             continue
         if value not in known:
             text = value.strip().removeprefix("file://")
