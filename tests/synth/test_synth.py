@@ -94,8 +94,9 @@ def _colour_near(pixel, rgb, tol=60) -> bool:
 
 
 @pytest.mark.parametrize("style", ["clean", "cluttered"])
-def test_every_line_is_visible_along_its_path(full_city, style):
-    image, geom = render_with_geometry(full_city, 1024, style)
+@pytest.mark.parametrize("size", [448, 1024])
+def test_every_line_is_visible_along_its_path(full_city, style, size):
+    image, geom = render_with_geometry(full_city, size, style)
     px = image.load()
     for line in geom["lines"]:
         rgb = tuple(int(line["colour"][i:i + 2], 16) for i in (1, 3, 5))

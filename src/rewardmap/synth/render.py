@@ -188,7 +188,7 @@ def render_with_geometry(city: SyntheticCity, size: int | str = "auto",
             colour = {"P": (40, 90, 180), "H": (200, 40, 40), "i": (90, 90, 90)}.get(kind, (110, 110, 110))
             draw.rounded_rectangle(frame.box(box, k), radius=0.06 * s, fill=colour)
 
-    lw = max(1, round(LINE_WIDTH * s))
+    lw = max(2 * k, round(LINE_WIDTH * s))  # at least 2 px after reduction, so tiny maps keep solid lines
     for ln in city.grid.lines:
         for poly in ln.polylines():
             draw.line([frame.pt(x, y, k) for x, y in poly], fill=_rgb(ln.colour), width=lw, joint="curve")
