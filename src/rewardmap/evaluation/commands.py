@@ -130,7 +130,6 @@ def _report(args: argparse.Namespace) -> int:
         raise ConfigError(f"{len(labels)} --label values for {len(args.dirs)} folders")
     runs = [load_run(d, labels[i] if i < len(labels) else None) for i, d in enumerate(args.dirs)]
     unique_labels(runs)
-    print(text_report(runs, markdown=args.markdown))
     out = Path(args.out) if args.out else Path(args.dirs[0]) / "report"
     out.mkdir(parents=True, exist_ok=True)
     (out / "tables.md").write_text(text_report(runs, markdown=True), encoding="utf-8")
@@ -143,6 +142,8 @@ def _report(args: argparse.Namespace) -> int:
         from rewardmap.evaluation.html import write_html
 
         page = write_html(runs, out, plots, cards_per_run=args.cards)
+    print(text_report(runs, markdown=args.markdown))
+    if not args.no_html:
         print(f"HTML report: {page}")
     print(f"tables: {out / 'tables.md'}" + (f"; plots: {', '.join(p.name for p in plots)}" if plots else ""))
     return 0
