@@ -108,3 +108,16 @@ def test_exporters_and_validation_honour_filter_and_select(toy_build, tmp_path):
     with pytest.raises(DataError) as info:
         validate_rows(broken.select([3, 0]), "reasonmap-train")
     assert info.value.row == 1  # row numbers are positions in the dataset as given
+
+
+def test_trl_image_dir_stores_each_map_once(toy_build, tmp_path):
+    out, _ = toy_build
+    ds = load_rows(out / "reasonmap-train")
+    trl = to_trl_conversational(ds, root=out, max_pixels=28 * 28 * 2, image_dir=tmp_path / "img")
+    assert [p.name for p in (tmp_path / "img").iterdir()] and len(list((tmp_path / "img").iterdir())) == 1
+    raw = trl.with_format("arrow")[:]["image"].to_pylist()
+    assert all(r["bytes"] is None and Path(r["path"]).is_file() for r in raw)
+    assert trl[0]["image"].size == (56, 28)
+    main(["data", "export", "trl", str(out / "reasonmap-train"), "--root", str(out), "--out", str(tmp_path / "t"),
+          "--max-pixels", "1568"])
+    assert len(load_rows(tmp_path / "t")) == len(ds) and (tmp_path / "t" / "images").is_dir()

@@ -54,7 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("source", help="save_to_disk folder or parquet file")
     e.add_argument("--split", default=None)
     e.add_argument("--root", required=True, help="dataset root the figure/json paths resolve against")
-    e.add_argument("--out", required=True, help="verl: parquet file; llamafactory, trl: folder")
+    e.add_argument("--out", required=True,
+                   help="verl: parquet file; llamafactory: folder; trl: folder (save_to_disk, resized maps in images/)")
     e.add_argument("--image-mode", choices=("path", "bytes"), default="path", help="verl: image paths or bytes")
     e.add_argument("--max-pixels", type=int, default=None, help="trl: resize maps to at most this many pixels")
     e.add_argument("--min-pixels", type=int, default=None)
@@ -215,7 +216,8 @@ def _export(args: argparse.Namespace) -> int:
         paths = export_llamafactory(ds, args.out, root=args.root)
         print(f"wrote {paths['data']} and {paths['dataset_info']}")
     else:
-        trl = to_trl_conversational(ds, root=args.root, min_pixels=args.min_pixels, max_pixels=args.max_pixels)
+        trl = to_trl_conversational(ds, root=args.root, min_pixels=args.min_pixels, max_pixels=args.max_pixels,
+                                    image_dir=Path(args.out) / "images")
         trl.save_to_disk(args.out)
         print(f"wrote {len(trl)} rows to {args.out}")
     return 0

@@ -10,6 +10,7 @@ when the row holds the mapping itself, else the value unchanged.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -196,26 +197,49 @@ def trl_prompt(question: str) -> list[dict]:
     return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
 
 
+def _figure_key(fig, i: int) -> str:
+    """A cache key of a figure value: the path itself, or a digest of embedded data (maps repeat across rows)."""
+    if isinstance(fig, str):
+        return fig if len(fig) < 1024 else "sha1:" + hashlib.sha1(fig.encode("ascii", "replace")).hexdigest()
+    if isinstance(fig, (bytes, bytearray)):
+        return "sha1:" + hashlib.sha1(fig).hexdigest()
+    return f"#{i}"
+
+
 def to_trl_conversational(dataset, *, root: Root = None, min_pixels: int | None = None,
                           max_pixels: int | None = None, max_pixels_guard: int | None = DEFAULT_MAX_PIXELS_GUARD,
-                          resize: str = "qwen"):
+                          resize: str = "qwen", image_dir: str | Path | None = None):
     """A ``datasets.Dataset`` for TRL's ``GRPOTrainer``: ``prompt`` (:func:`trl_prompt`), ``image`` (the map as a
     PIL image, resized with :func:`~rewardmap.data.resolve_figure`; each distinct map is decoded once) and the
     reward metadata columns (:data:`REWARD_COLUMNS`). Pass ``max_pixels`` for real maps: unresized maps are up to
-    140 MP each."""
+    140 MP each.
+
+    ``image_dir``: write each distinct resized map once there (PNG) and store only its path; the ``image`` column
+    still decodes to PIL on access, and memory stays flat however many rows share a map. Without it, every row
+    embeds its own PNG bytes — fine for small sets, heavy for thousands of rows of real maps."""
     import datasets
 
     cache: dict = {}
+    if image_dir is not None:
+        image_dir = Path(image_dir)
+        image_dir.mkdir(parents=True, exist_ok=True)
     cols: dict[str, list] = {"prompt": [], "image": [], **{c: [] for c in REWARD_COLUMNS}}
     for i, row in enumerate(_rows(dataset)):
         fig = row.get("figure")
-        key = fig if isinstance(fig, str) and len(fig) < 1024 else f"#{i}"
+        key = _figure_key(fig, i)
         if key not in cache:
             try:
-                cache[key] = resolve_figure(fig, root, max_pixels_guard=max_pixels_guard, min_pixels=min_pixels,
-                                            max_pixels=max_pixels, resize=resize)
+                img = resolve_figure(fig, root, max_pixels_guard=max_pixels_guard, min_pixels=min_pixels,
+                                     max_pixels=max_pixels, resize=resize)
             except DataError as exc:
                 raise DataError(str(exc), row=i, column="figure") from None
+            if image_dir is not None:
+                digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+                target = image_dir / f"{row['country']}_{row['city']}_{img.width}x{img.height}_{digest}.png"
+                if not target.is_file():
+                    img.save(target)
+                img = {"path": str(target.resolve()), "bytes": None}
+            cache[key] = img
         cols["prompt"].append(trl_prompt(_question(row)))
         cols["image"].append(cache[key])
         meta = reward_metadata(row, root=root)
