@@ -40,7 +40,7 @@ SUMMARY = "summary.json"
 DEFAULT_MAX_PIXELS = 16384 * 28 * 28
 #: Options that change what the model answers or how it is scored; a resumed run must repeat them exactly.
 IDENTITY_KEYS = ("benchmark", "data", "split", "model", "subset", "text_only", "reasoning", "variant", "parse",
-                 "max_new_tokens", "temperature", "min_pixels", "max_pixels", "system_prompt")
+                 "max_new_tokens", "temperature", "min_pixels", "max_pixels", "system_prompt", "questions_sha1")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class EvalOptions:
     progress: bool = True
 
     def identity(self) -> dict:
-        d = {k: getattr(self, k) for k in IDENTITY_KEYS}
+        d = {k: getattr(self, k) for k in IDENTITY_KEYS if hasattr(self, k)}
         d["subset"] = self.subset.to_dict()
         d["split"] = self.split or DEFAULT_SPLIT.get(self.benchmark)
         d["data"] = str(Path(self.data).resolve()) if Path(self.data).exists() else self.data
@@ -157,6 +157,17 @@ def make_record(sample: Sample, response: str, answer: str, metrics: dict, *, to
 
 
 # ----------------------------------------------------------------------------------------------------- run
+def questions_fingerprint(samples) -> str:
+    """SHA-1 of the sample ids and question texts: a rebuilt dataset with other questions under the same path is
+    not resumed into an old folder."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for s in samples:
+        h.update(s.id.encode("utf-8") + b"\x00" + s.question.encode("utf-8") + b"\x00")
+    return h.hexdigest()
+
+
 def _check_identity(out: Path, identity: dict) -> None:
     path = out / RUN
     if not path.exists():
@@ -197,12 +208,13 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     identity = opts.identity()
-    _check_identity(out, identity)
     root = Path(opts.root) if opts.root else default_root(opts.data)
     if rows is None:
         rows = load_rows(opts.data, identity["split"], root)
     rows = rows if isinstance(rows, list) else [dict(r) for r in rows]
     samples = build_samples(rows, opts.benchmark, opts.subset)
+    identity["questions_sha1"] = questions_fingerprint(samples)
+    _check_identity(out, identity)
     run_info = {"identity": identity, "endpoint": parse_model_spec(opts.model).url,
                 "root": str(root) if root else None, "samples": len(samples),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
