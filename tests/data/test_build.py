@@ -198,3 +198,15 @@ def test_plus_annotations_align_with_rows(toy_build):
                                           ensure_ascii=False) for name in note["fine_grained_answer"])
         if row["type"] == "Counting2":
             assert len(note["fine_grained_answer"]) == row["answer"]
+
+
+def test_same_bytes_across_processes_and_hash_seeds(toy_root, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    for name, hash_seed in (("p1", "1"), ("p2", "4242")):
+        subprocess.run([sys.executable, "-m", "rewardmap.cli", "data", "build", "--stations",
+                        str(toy_root / "stations"), "--out", str(tmp_path / name), "--seed", "9", "--quiet"],
+                       check=True, env={**os.environ, "PYTHONHASHSEED": hash_seed}, capture_output=True)
+    assert _files(tmp_path / "p1") == _files(tmp_path / "p2")
