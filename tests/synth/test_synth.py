@@ -24,6 +24,7 @@ from rewardmap.synth import (
     write_cities,
     write_city,
 )
+from rewardmap.synth.generator import file_station_name
 
 # One spec with every topology feature: a loop, a branch, several transfers.
 FULL = CitySpec(lines=5, stations_per_line=(9, 12), branches=1, loops=1, transfer_density=0.6, seed=11)
@@ -114,7 +115,7 @@ def test_transfers_exactly_where_lines_share_a_station(full_city):
     on_lines: dict[str, set[str]] = {}
     for ln in full_city.grid.lines:
         for p in ln.all_points:
-            on_lines.setdefault(full_city.grid.names[p], set()).add(ln.name)
+            on_lines.setdefault(file_station_name(full_city.grid.names[p]), set()).add(ln.name)
     shared = {name for name, ls in on_lines.items() if len(ls) > 1}
     assert shared, "the spec asks for transfers"
     assert {s.name for s in net.transfer_stations()} == shared
@@ -123,7 +124,7 @@ def test_transfers_exactly_where_lines_share_a_station(full_city):
             st, transfer, _ = split_tags(raw)
             assert transfer == (st in shared), (name, raw)
     assert not net.warnings
-    geom_transfer = {m.name for m in full_city.layout.stations if m.transfer}
+    geom_transfer = {file_station_name(m.name) for m in full_city.layout.stations if m.transfer}
     assert geom_transfer == shared
 
 

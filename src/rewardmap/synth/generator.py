@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from rewardmap.errors import ConfigError, RewardMapError
 from rewardmap.metro.io import network_from_mapping
-from rewardmap.metro.names import render_entry
+from rewardmap.metro.names import is_cjk, render_entry
 from rewardmap.metro.network import Network
 from rewardmap.metro.topology import TopologyHints
 from rewardmap.synth.names import (
@@ -353,6 +353,13 @@ def plan_city(spec: CitySpec, rng: random.Random) -> GridCity:
     return GridCity(lines=lines, names=names)
 
 
+def file_station_name(label: str) -> str:
+    """The name a station file uses for a map label, in the ReasonMap convention (data-schema §4.1): non-Chinese
+    names carry a " Station" suffix ("Bishan" on the map, "Bishan Station" in the file and in questions); Chinese
+    names already end in 站."""
+    return label if is_cjk(label) else f"{label} Station"
+
+
 def station_mapping(grid: GridCity) -> dict[str, list[str]]:
     """The ReasonMap station-file mapping of a grid city, with transfer and branch tags (render_entry)."""
     count: dict[Point, int] = {}
@@ -361,8 +368,9 @@ def station_mapping(grid: GridCity) -> dict[str, list[str]]:
             count[p] = count.get(p, 0) + 1
     out: dict[str, list[str]] = {}
     for ln in grid.lines:
-        entries = [render_entry(grid.names[p], count[p] > 1, i == ln.branch_at) for i, p in enumerate(ln.points)]
-        entries += [render_entry(grid.names[p], count[p] > 1, False) for p in ln.arm]
+        entries = [render_entry(file_station_name(grid.names[p]), count[p] > 1, i == ln.branch_at)
+                   for i, p in enumerate(ln.points)]
+        entries += [render_entry(file_station_name(grid.names[p]), count[p] > 1, False) for p in ln.arm]
         if ln.loop:
             entries.append(entries[0])
         out[ln.name] = entries
@@ -372,7 +380,7 @@ def station_mapping(grid: GridCity) -> dict[str, list[str]]:
 def topology_of(grid: GridCity) -> dict:
     """The ``topology`` object of the geometry sidecar: loop line names and each branched line's later arm."""
     return {"loops": [ln.name for ln in grid.lines if ln.loop],
-            "branch_arms": {ln.name: [grid.names[ln.arm[0]]] for ln in grid.lines if ln.arm}}
+            "branch_arms": {ln.name: [file_station_name(grid.names[ln.arm[0]])] for ln in grid.lines if ln.arm}}
 
 
 def build_network(grid: GridCity, *, city: str, country: str) -> Network:

@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 from rewardmap.errors import ConfigError
 from rewardmap.synth.city import SyntheticCity
 from rewardmap.synth.fonts import font
+from rewardmap.synth.generator import file_station_name
 from rewardmap.synth.layout import LINE_WIDTH, Box, Label, _overlap, _text_box_size, segment_hits_box
 from rewardmap.synth.names import english_station
 
@@ -259,9 +260,10 @@ def geometry(city: SyntheticCity, frame: _Frame, size: int, style: str) -> dict:
         "transfer_station_count": len(net.transfer_stations()),
         "topology": city.topology,
         "lines": [{"name": ln.name, "colour": ln.colour, "badge": ln.badge, "loop": ln.loop,
-                   "stations": [city.grid.names[p] for p in ln.all_points],
+                   "stations": [file_station_name(city.grid.names[p]) for p in ln.all_points],
                    "paths": [[pt(p) for p in poly] for poly in ln.polylines()]} for ln in city.grid.lines],
-        "stations": [{"name": m.name, "lines": list(m.lines), "transfer": m.transfer, "grid": list(m.point),
+        "stations": [{"name": m.name, "file_name": file_station_name(m.name), "lines": list(m.lines),
+                      "transfer": m.transfer, "grid": list(m.point),
                       "center": pt(m.point), "box": box(m.box)} for m in lay.stations],
         "labels": [{"station": lb.station, "text": lb.text, "box": box(lb.box)} for lb in lay.labels],
         "badges": [{"line": b.line, "text": b.text, "box": box(b.box)} for b in lay.badges],
