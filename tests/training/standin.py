@@ -13,7 +13,7 @@ def stand_in_dataset(per_type: int = 3):
                              "question_transfer_count": []}
     for t in TYPES:
         for i in range(per_type):
-            text = f"{t} question {i}?"
+            text = f"{t} question {i}?" + " and more" * (2 * i)  # unequal prompt lengths: left padding
             rows["prompt"].append([{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}])
             rows["image"].append(Image.new("RGB", (56 + 8 * i, 56), (40 * i, 100, 200)))
             rows["type"].append(t)

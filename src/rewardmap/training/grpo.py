@@ -357,7 +357,8 @@ RewardFactory = Callable[[str | None], tuple[list[Callable], Callable[[dict], fl
 
 def run_grpo(config: TrainConfig, train_dataset, reward_factory: RewardFactory, *, resume: bool | str | Path = False,
              policy: Policy | None = None, stop_after_steps: int | None = None,
-             observers: Sequence[Callable] | Callable[[Policy], Sequence[Callable]] = ()) -> RunResult:
+             observers: Sequence[Callable] | Callable[[Policy], Sequence[Callable]] = (),
+             callbacks: Sequence[TrainerCallback] = ()) -> RunResult:
     """Run the multi-stage GRPO recipe of ``config`` on a TRL-format ``train_dataset``.
 
     ``train_dataset``: a ``datasets.Dataset`` with ``prompt`` (conversational, image placeholder), ``image`` and
@@ -366,6 +367,7 @@ def run_grpo(config: TrainConfig, train_dataset, reward_factory: RewardFactory, 
     checkpoint of ``run.output_dir``, or a checkpoint path. ``stop_after_steps``: stop early after that many
     global steps (used to test resuming; a checkpoint is written at the stop). ``observers``: extra batch
     observers (see :class:`RewardMapGRPOTrainer`), or a function of the loaded policy returning them.
+    ``callbacks``: extra ``TrainerCallback`` objects attached to every stage's trainer.
     """
     t0 = time.perf_counter()
     out = Path(config.run.output_dir)
@@ -432,7 +434,7 @@ def run_grpo(config: TrainConfig, train_dataset, reward_factory: RewardFactory, 
             trainer = RewardMapGRPOTrainer(
                 model=model, reward_funcs=funcs, args=args, train_dataset=stage_ds,
                 processing_class=policy.processor, optimizers=(optimizer, None),
-                callbacks=[_StageCallback(run, plan), _SaveCallback(run)],
+                callbacks=[_StageCallback(run, plan), _SaveCallback(run), *callbacks],
                 advantage_weight=adv_weight, batch_observers=[run.observe_batch, *extra_observers])
             trainer.remove_callback(PrinterCallback)  # our progress bar and metrics.jsonl replace its dict dumps
             trainer.train()

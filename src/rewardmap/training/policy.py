@@ -98,6 +98,11 @@ def load_processor(path: str | Path, *, min_pixels: int | None = None, max_pixel
         processor = image_only_processor_class().from_pretrained(path)
     else:
         processor = AutoProcessor.from_pretrained(path)
+    tok = getattr(processor, "tokenizer", None)
+    if tok is not None:
+        # TRL pads prompt ids on the left but lets the processor pad mm_token_type_ids with the tokenizer's own
+        # side: a right-padding tokenizer misaligns them (Qwen2.5-VL rope index crash on prompts of unequal length)
+        tok.padding_side = "left"
     ip = getattr(processor, "image_processor", None)
     if ip is not None:
         for name, value in (("min_pixels", min_pixels), ("max_pixels", max_pixels)):
@@ -261,6 +266,7 @@ class TinyPolicySpec:
     min_pixels: int = 56 * 56
     max_pixels: int = 224 * 224
     seed: int = 0
+    pad_vocab_to: int | None = None  # embedding rows (e.g. 151,936 as Qwen2.5-VL) for honest memory figures
     format_version: int = 1
 
     @property
@@ -318,7 +324,7 @@ def _train_tokenizer(spec: TinyPolicySpec, corpus: list[str]):
     tok.train_from_iterator(corpus, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                                    additional_special_tokens=list(QWEN_SPECIAL_TOKENS[1:]),
-                                   model_max_length=32768)
+                                   model_max_length=32768, padding_side="left")
     fast.chat_template = QWEN2_VL_CHAT_TEMPLATE
     fast.padding_side = "left"
     return fast
@@ -355,7 +361,7 @@ def build_tiny_qwen25vl(out_dir: str | Path, spec: TinyPolicySpec | None = None,
                                              chat_template=QWEN2_VL_CHAT_TEMPLATE)
     config = Qwen2_5_VLConfig(
         text_config={
-            "vocab_size": len(tokenizer), "hidden_size": spec.hidden_size,
+            "vocab_size": max(len(tokenizer), spec.pad_vocab_to or 0), "hidden_size": spec.hidden_size,
             "intermediate_size": spec.intermediate_size, "num_hidden_layers": spec.num_layers,
             "num_attention_heads": spec.num_heads, "num_key_value_heads": spec.num_kv_heads,
             "max_position_embeddings": 4096, "max_window_layers": spec.num_layers,
