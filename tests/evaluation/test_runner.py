@@ -150,3 +150,30 @@ def test_api_key_is_not_written(sim_rows, synth_dataset, tmp_path, monkeypatch):
     assert s["overall"]["acc"] == 1.0
     for f in (tmp_path / "k").iterdir():
         assert "sk-do-not-leak-42" not in f.read_text(encoding="utf-8")
+
+
+def test_unreachable_server_fails_fast(synth_dataset, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    o = EvalOptions(benchmark="reasonmap-plus", data=str(synth_dataset / "reasonmap-plus"),
+                    model=f"openai:sim@http://127.0.0.1:{port}/v1", out=str(tmp_path / "u"), progress=False)
+    with pytest.raises(ConfigError, match="cannot reach the model server"):
+        run_eval(o, log=lambda m: None)
+
+
+def test_a_failing_server_stops_the_run_and_resume_finishes_it(sim_rows, synth_dataset, tmp_path):
+    from rewardmap.errors import RewardMapError
+
+    sub = Subset(limit=10)
+    with serve(sim_rows, synth_dataset, faults=Faults(fail_first=99)) as srv:
+        with pytest.raises(RewardMapError, match="3 requests in a row failed"):
+            run_eval(opts(srv, synth_dataset, "reasonmap-plus", tmp_path / "a", max_retries=0, subset=sub,
+                          abort_after=3, concurrency=1), log=lambda m: None)
+    assert len((tmp_path / "a" / "results.jsonl").read_text().splitlines()) == 3
+    with serve(sim_rows, synth_dataset) as srv:
+        s = run_eval(opts(srv, synth_dataset, "reasonmap-plus", tmp_path / "a", subset=sub, retry_errors=True,
+                          concurrency=1), log=lambda m: None)
+    assert s["overall"]["n"] == 10 and s["overall"]["acc"] == 1.0 and s["run"]["errors"] == 0

@@ -57,6 +57,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--backoff", type=float, default=0.5, help="first retry wait in seconds (doubles each retry)")
     ev.add_argument("--api-key-env", help="environment variable holding the API key")
     ev.add_argument("--retry-errors", action="store_true", help="on resume, redo samples whose request failed")
+    ev.add_argument("--abort-after", type=int, default=64, metavar="N",
+                    help="stop when N requests in a row fail after their retries (default 64; 0 = never)")
     ev.add_argument("--fsync", action="store_true", help="fsync after every record (survives power loss too)")
     ev.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     ev.set_defaults(func=_eval)
@@ -109,7 +111,8 @@ def _eval(args: argparse.Namespace) -> int:
                        min_pixels=args.min_pixels, max_pixels=args.max_pixels or None,
                        system_prompt=args.system_prompt, batch_size=args.batch_size, concurrency=args.concurrency,
                        timeout_s=args.timeout, max_retries=args.max_retries, backoff_s=args.backoff,
-                       api_key_env=args.api_key_env, retry_errors=args.retry_errors, fsync=args.fsync,
+                       api_key_env=args.api_key_env, retry_errors=args.retry_errors,
+                       abort_after=args.abort_after, fsync=args.fsync,
                        progress=not args.quiet)
     summary = run_eval(opts)
     if not args.quiet:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from rewardmap.errors import ConfigError
+from rewardmap.errors import ConfigError, RewardMapError
 from rewardmap.evaluation.backends import Backend, ImageRef, Prompt, RetryPolicy, make_backend, parse_model_spec
 from rewardmap.evaluation.extract import extract_answer
 from rewardmap.evaluation.samples import (
@@ -71,6 +71,7 @@ class EvalOptions:
     backoff_s: float = 0.5
     api_key_env: str | None = None
     retry_errors: bool = False
+    abort_after: int = 64
     fsync: bool = False
     progress: bool = True
 
@@ -238,6 +239,9 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
     if todo:
         own_backend = backend is None
         backend = backend or build_backend(opts)
+        check = getattr(backend, "check", None)
+        if callable(check):
+            check()
         loader = ImageLoader(root, min_pixels=opts.min_pixels, max_pixels=opts.max_pixels)
         prompts = []
         for s in todo:
@@ -251,6 +255,7 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
 
             bar = tqdm(total=len(todo), desc="eval", unit="q", file=sys.stderr)
         n_correct = 0
+        failing = 0
         try:
             for i, gen in backend.stream(prompts):
                 s = todo[i]
@@ -260,6 +265,11 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
                                   attempts=gen.attempts, error=gen.error, benchmark=opts.benchmark)
                 writer.append(rec)
                 n_written += 1
+                failing = failing + 1 if gen.error else 0
+                if opts.abort_after and failing >= opts.abort_after:
+                    raise RewardMapError(
+                        f"{failing} requests in a row failed (last: {gen.error}); stopping. The results so far are "
+                        f"kept in {out / RESULTS}: fix the model/server, then re-run with --retry-errors")
                 n_correct += int(rec["correct"])
                 if bar is not None:
                     bar.update(1)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import random
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,7 @@ class SimulatedModel:
         self.think = think
         self._index: dict[str, list[_Entry]] = {}
         self._prints: dict[str, object] = {}
+        self._prints_lock = threading.Lock()
         from rewardmap.scoring.stations import NetworkCache
 
         self._cache = NetworkCache()
@@ -171,15 +173,16 @@ class SimulatedModel:
         best, best_d = entries[0], None
         for e in entries:
             key = str(e.row.get("figure", ""))[:300] + "|" + str(e.row.get("city", ""))
-            if key not in self._prints:
-                try:
-                    from rewardmap.data import resolve_figure
+            with self._prints_lock:  # one decode per map, however many requests ask at once
+                if key not in self._prints:
+                    try:
+                        from rewardmap.data import resolve_figure
 
-                    self._prints[key] = self._fingerprint(resolve_figure(e.row.get("figure"), self.root,
-                                                                         max_pixels=512 * 512))
-                except Exception:
-                    self._prints[key] = None
-            ref = self._prints[key]
+                        self._prints[key] = self._fingerprint(resolve_figure(e.row.get("figure"), self.root,
+                                                                             max_pixels=512 * 512))
+                    except Exception:
+                        self._prints[key] = None
+                ref = self._prints[key]
             if ref is None:
                 continue
             d = sum(abs(a - b) for a, b in zip(probe, ref))

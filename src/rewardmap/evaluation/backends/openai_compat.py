@@ -13,6 +13,7 @@ import io
 import json
 import os
 import random
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -118,6 +119,7 @@ class OpenAIBackend:
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._cache_size = max(1, image_cache_size)
         self._cache_lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
@@ -131,15 +133,22 @@ class OpenAIBackend:
 
     # -- images ---------------------------------------------------------------------------------------------------
     def _data_uri(self, ref: ImageRef) -> str:
+        """The image's data URI, encoded once per key even when many workers ask for it at the same time."""
         with self._cache_lock:
             if ref.key in self._cache:
                 self._cache.move_to_end(ref.key)
                 return self._cache[ref.key]
-        uri = encode_image(ref.load(), fmt=self.image_format)
-        with self._cache_lock:
-            self._cache[ref.key] = uri
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            key_lock = self._key_locks.setdefault(ref.key, threading.Lock())
+        with key_lock:
+            with self._cache_lock:
+                if ref.key in self._cache:
+                    return self._cache[ref.key]
+            uri = encode_image(ref.load(), fmt=self.image_format)
+            with self._cache_lock:
+                self._cache[ref.key] = uri
+                while len(self._cache) > self._cache_size:
+                    old, _ = self._cache.popitem(last=False)
+                    self._key_locks.pop(old, None)
         return uri
 
     def build_body(self, prompt: Prompt) -> dict:
@@ -156,6 +165,15 @@ class OpenAIBackend:
                 "temperature": self.temperature}
         body.update(self.extra_body)
         return body
+
+    def check(self) -> None:
+        """Fail fast (:class:`ConfigError`) when nothing listens at the server address, instead of retrying every
+        sample against a dead endpoint."""
+        try:
+            socket.create_connection((self._host, self._port or (443 if self._scheme == "https" else 80)),
+                                     timeout=min(10.0, self.timeout_s)).close()
+        except OSError as exc:
+            raise ConfigError(f"cannot reach the model server at {self.base_url}: {exc}") from None
 
     # -- transport ------------------------------------------------------------------------------------------------
     def _connection(self) -> http.client.HTTPConnection:
