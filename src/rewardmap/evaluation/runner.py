@@ -256,6 +256,7 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
             bar = tqdm(total=len(todo), desc="eval", unit="q", file=sys.stderr)
         n_correct = 0
         failing = 0
+        seen_errors: set[str] = set()
         try:
             for i, gen in backend.stream(prompts):
                 s = todo[i]
@@ -265,7 +266,12 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
                                   attempts=gen.attempts, error=gen.error, benchmark=opts.benchmark)
                 writer.append(rec)
                 n_written += 1
-                failing = failing + 1 if gen.error else 0
+                if gen.error and len(seen_errors) < 5 and gen.error[:60] not in seen_errors:
+                    seen_errors.add(gen.error[:60])
+                    log(f"sample {s.id}: {gen.error}")
+                # only transport failures count towards stopping; a sample whose request could not be built (e.g.
+                # its map is missing) is recorded with its error and the run goes on
+                failing = failing + 1 if gen.error and gen.attempts > 0 else 0
                 if opts.abort_after and failing >= opts.abort_after:
                     raise RewardMapError(
                         f"{failing} requests in a row failed (last: {gen.error}); stopping. The results so far are "
