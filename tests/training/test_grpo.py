@@ -78,6 +78,13 @@ def test_resume_continues_at_the_same_sample(tmp_path, tiny_policy_dir):
     assert [s.rows for s in resumed.steps] == [s.rows for s in full.steps]
     assert [s.stage for s in resumed.steps] == ["plus"] * 3 + ["planning"] * 3
     assert (resumed.final_model / "model.safetensors").exists()
+    # one trainer for all stages (the DeepSpeed/FSDP mode), interrupted and resumed: still the same samples
+    one = tiny_config(tmp_path / "one", tiny_policy_dir, *extra, "run.one_trainer=true")
+    run_grpo(one, ds, lambda p: ([char_reward], None), stop_after_steps=4)
+    one_resumed = run_grpo(one, ds, lambda p: ([char_reward], None), resume=True)
+    assert [s.rows for s in one_resumed.steps] == [s.rows for s in full.steps]
+    assert [s.stage for s in one_resumed.steps] == [s.stage for s in full.steps]
+    assert (one_resumed.final_model / "model.safetensors").exists()
 
 
 @pytest.mark.parametrize("mode", ["reward", "advantage"])

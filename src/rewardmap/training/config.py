@@ -32,6 +32,7 @@ class RunSettings:
     keep_checkpoints: int = 2     # most recent checkpoints kept (stage-end ones included)
     report_to: tuple[str, ...] = ("tensorboard",)
     progress: bool = True         # a progress bar over all steps of all stages
+    one_trainer: bool | None = None  # one GRPOTrainer for all stages (None: only under DeepSpeed/FSDP/multi-process)
 
 
 @dataclass(frozen=True)

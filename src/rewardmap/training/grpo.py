@@ -38,7 +38,7 @@ from trl import GRPOConfig, GRPOTrainer
 
 from rewardmap.errors import ConfigError
 from rewardmap.training.config import GRPOSettings, RunSettings, TrainConfig
-from rewardmap.training.curriculum import CurriculumSampler, StagePlan
+from rewardmap.training.curriculum import CurriculumSampler
 from rewardmap.training.policy import LoraSettings, Policy, build_tiny_qwen25vl, load_policy
 
 CHECKPOINT_STATE = "rewardmap_state.json"
@@ -76,6 +76,15 @@ class RewardMapGRPOTrainer(GRPOTrainer):
 
 def _on_cuda() -> bool:
     return torch.cuda.is_available()
+
+
+def _world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def _engine_owns_optimizer() -> bool:
+    """DeepSpeed / FSDP (set by ``accelerate launch``) build their own optimizer; a Trainer may not be given one."""
+    return any(os.environ.get(k, "").lower() in ("1", "true") for k in ("ACCELERATE_USE_DEEPSPEED", "ACCELERATE_USE_FSDP"))
 
 
 def grpo_args(settings: GRPOSettings, run: RunSettings, *, output_dir: str | Path, max_steps: int,
@@ -150,14 +159,17 @@ class _Run:
     """Mutable state shared by the stage trainers of one run."""
 
     def __init__(self, config: TrainConfig, out: Path, sampler: CurriculumSampler, policy: Policy,
-                 optimizer: torch.optim.Optimizer, tb_writer, progress):
+                 optimizer: torch.optim.Optimizer | None, tb_writer, progress, is_main: bool = True):
         self.config = config
         self.out = out
         self.sampler = sampler
         self.policy = policy
-        self.optimizer = optimizer
+        self.optimizer = optimizer      # None when the engine (DeepSpeed / FSDP) owns the optimizer
         self.tb = tb_writer
         self.progress = progress
+        self.is_main = is_main
+        self.trainer = None             # the trainer of the current stage (for engine-aware saving)
+        self.pending_save = False
         self.records: dict[int, StepRecord] = {}
         self.metrics_file = out / "metrics.jsonl"
 
@@ -197,7 +209,7 @@ class _Run:
 
     def flush_step(self, step: int) -> None:
         rec = self.records.get(step)
-        if rec is None:
+        if rec is None or not self.is_main:
             return
         with self.metrics_file.open("a", encoding="utf-8") as f:
             f.write(json.dumps({"step": rec.step, "stage": rec.stage, "stage_index": rec.stage_index,
@@ -205,18 +217,29 @@ class _Run:
 
     # -- checkpoints -----------------------------------------------------------------------------------------
 
-    def save_checkpoint(self, model, scheduler=None) -> Path:
+    def save_checkpoint(self, model) -> Path:
+        """Weights (safetensors; LoRA adapters for peft models), processor, optimizer state (when we own the
+        optimizer) and the sampler state. Every process calls it (ZeRO-3 gathers weights); only the main one writes
+        the rest."""
         step = self.global_step
         ckpt = self.out / "checkpoints" / f"step-{step:06d}"
         tmp = ckpt.with_name(ckpt.name + ".tmp")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir(parents=True)
-        model.save_pretrained(str(tmp), safe_serialization=True)
-        self.policy.processor.save_pretrained(str(tmp))
-        torch.save(self.optimizer.state_dict(), tmp / "optimizer.pt")
-        state = {"global_step": step, "sampler": self.sampler.state_dict(),
-                 "policy_path": str(self.policy.path), "torch_rng": None}
+        if self.is_main:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            tmp.mkdir(parents=True)
+        if self.trainer is not None:
+            self.trainer.save_model(str(tmp))  # engine-aware (DeepSpeed ZeRO-3 / FSDP gather), writes the processor
+        else:
+            model.save_pretrained(str(tmp), safe_serialization=True)
+            self.policy.processor.save_pretrained(str(tmp))
+        if not self.is_main:
+            return ckpt
+        if self.optimizer is not None:
+            torch.save(self.optimizer.state_dict(), tmp / "optimizer.pt")
+        for junk in ("training_args.bin",):
+            (tmp / junk).unlink(missing_ok=True)
+        state = {"global_step": step, "sampler": self.sampler.state_dict(), "policy_path": str(self.policy.path)}
         (tmp / CHECKPOINT_STATE).write_text(json.dumps(state, indent=2))
         if ckpt.exists():
             shutil.rmtree(ckpt)
@@ -232,29 +255,32 @@ class _Run:
 
 
 class _StageCallback(TrainerCallback):
-    def __init__(self, run: _Run, plan: StagePlan):
+    """Advances the curriculum sampler after each optimizer step and marks checkpoints as due (every
+    ``run.save_every`` steps and at every stage end)."""
+
+    def __init__(self, run: _Run):
         self.run = run
-        self.plan = plan
 
     def on_step_end(self, args, state, control, **kwargs):
         run = self.run
+        stage_name = run.sampler.current.stage.name
+        before = run.sampler.stage_pos
         run.sampler.advance()
-        step = run.global_step
         every = run.config.run.save_every
-        stage_done = run.sampler.done or run.sampler.current is not self.plan
-        if stage_done or (every and step % every == 0):
+        if run.sampler.stage_pos != before or (every and run.global_step % every == 0):
             run.pending_save = True
         if run.progress is not None:
             run.progress.update(1)
-            run.progress.set_postfix_str(f"stage {self.plan.stage.name}")
+            run.progress.set_postfix_str(f"stage {stage_name}")
         return control
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs:
-            self.run.log(logs)
-            rec = self.run.records.get(self.run.global_step)
-            if rec is not None and self.run.progress is not None and "reward" in rec.metrics:
-                self.run.progress.set_postfix_str(f"stage {self.plan.stage.name} reward {rec.metrics['reward']:.2f}")
+            run = self.run
+            run.log(logs)
+            rec = run.records.get(run.global_step)
+            if rec is not None and run.progress is not None and "reward" in rec.metrics:
+                run.progress.set_postfix_str(f"stage {rec.stage} reward {rec.metrics['reward']:.2f}")
         return control
 
 
@@ -392,55 +418,86 @@ def run_grpo(config: TrainConfig, train_dataset, reward_factory: RewardFactory, 
         policy = _load_run_policy(config, base, checkpoint)
     torch.manual_seed(config.run.seed)
 
-    optimizer = make_optimizer(policy.model, config.grpo)
+    engine = _engine_owns_optimizer()
+    one_trainer = config.run.one_trainer if config.run.one_trainer is not None else engine or _world_size() > 1
+    optimizer = None
+    if not engine:
+        if torch.cuda.is_available():
+            policy.model.to(torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0"))))
+        optimizer = make_optimizer(policy.model, config.grpo)
+    is_main = int(os.environ.get("RANK", "0")) == 0
     if checkpoint is not None:
         state = json.loads((checkpoint / CHECKPOINT_STATE).read_text())
         sampler.load_state_dict(state["sampler"])
-        optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", weights_only=True))
-        _truncate_metrics(out / "metrics.jsonl", sampler.global_step)
-    else:
+        if optimizer is not None and (checkpoint / "optimizer.pt").is_file():
+            optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", weights_only=True))
+        if is_main:
+            _truncate_metrics(out / "metrics.jsonl", sampler.global_step)
+    elif is_main:
         (out / "metrics.jsonl").unlink(missing_ok=True)
         shutil.rmtree(out / "checkpoints", ignore_errors=True)
-    (out / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
+    if is_main:
+        (out / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
 
     hf_logging.disable_progress_bar()  # per-stage weight loading/saving bars would drown ours
     progress = None
-    if config.run.progress:
+    if config.run.progress and is_main:
         from tqdm.auto import tqdm
 
         progress = tqdm(total=sampler.total_steps, initial=sampler.global_step, desc="GRPO", unit="step")
-    tb = _tb_writer(out, "tensorboard" in config.run.report_to)
-    run = _Run(config, out, sampler, policy, optimizer, tb, progress)
+    tb = _tb_writer(out, "tensorboard" in config.run.report_to and is_main)
+    run = _Run(config, out, sampler, policy, optimizer, tb, progress, is_main=is_main)
     model = policy.model
     suppress = policy.suppress_tokens
     extra_observers = list(observers(policy) if callable(observers) else observers)
     rewards_by_preset: dict[str | None, tuple] = {}
+    pps = config.grpo.prompts_per_step
+
+    def segments():
+        """(rows, steps, reward preset, output name) of each trainer to run from the sampler's position."""
+        budget = None if stop_after_steps is None else max(0, stop_after_steps - sampler.global_step)
+        if one_trainer:
+            presets = {p.stage.reward for p in sampler.plans[sampler.stage_pos:]}
+            if len(presets) > 1:
+                raise ConfigError("run.one_trainer: every stage must use the same reward preset "
+                                  f"(found {sorted(str(p) for p in presets)}); use one trainer per stage")
+            rows = list(sampler.remaining_rows())
+            rows += [r for p in sampler.plans[sampler.stage_pos + 1:] for r in p.rows]
+            steps = len(rows) // pps if budget is None else min(len(rows) // pps, budget)
+            if steps > 0:
+                yield rows[:steps * pps], steps, presets.pop(), "all-stages"
+            return
+        pos, step_in = sampler.stage_pos, sampler.step_in_stage
+        for plan in sampler.plans[pos:]:
+            steps = plan.steps - (step_in if plan is sampler.plans[pos] else 0)
+            if budget is not None:
+                steps = min(steps, budget)
+                budget -= steps
+            if steps <= 0:
+                break
+            first = (step_in if plan is sampler.plans[pos] else 0) * pps
+            yield list(plan.rows[first:first + steps * pps]), steps, plan.stage.reward, \
+                f"{plan.index + 1:02d}-{plan.stage.name}"
+
     try:
-        while not sampler.done:
-            plan = sampler.current
-            remaining = plan.steps - sampler.step_in_stage
-            if stop_after_steps is not None:
-                remaining = min(remaining, stop_after_steps - sampler.global_step)
-                if remaining <= 0:
-                    break
-            stage_rows = list(sampler.remaining_rows())[:remaining * config.grpo.prompts_per_step]
-            stage_ds = train_dataset.select(stage_rows)
-            preset = plan.stage.reward
+        for rows, steps, preset, name in list(segments()):
             if preset not in rewards_by_preset:
                 rewards_by_preset[preset] = reward_factory(preset)
             funcs, adv_weight = rewards_by_preset[preset]
-            args = grpo_args(config.grpo, config.run, max_steps=remaining, suppress_tokens=suppress,
-                             output_dir=out / "stages" / f"{plan.index + 1:02d}-{plan.stage.name}")
+            args = grpo_args(config.grpo, config.run, max_steps=steps, suppress_tokens=suppress,
+                             output_dir=out / "stages" / name)
             trainer = RewardMapGRPOTrainer(
-                model=model, reward_funcs=funcs, args=args, train_dataset=stage_ds,
+                model=model, reward_funcs=funcs, args=args, train_dataset=train_dataset.select(rows),
                 processing_class=policy.processor, optimizers=(optimizer, None),
-                callbacks=[_StageCallback(run, plan), _SaveCallback(run), *callbacks],
+                callbacks=[_StageCallback(run), _SaveCallback(run), *callbacks],
                 advantage_weight=adv_weight, batch_observers=[run.observe_batch, *extra_observers])
             trainer.remove_callback(PrinterCallback)  # our progress bar and metrics.jsonl replace its dict dumps
+            run.trainer = trainer
             trainer.train()
             model = trainer.model
         if stop_after_steps is not None and not sampler.done:
-            if latest_checkpoint(out) is None or latest_checkpoint(out).name != f"step-{sampler.global_step:06d}":
+            last = latest_checkpoint(out)
+            if last is None or last.name != f"step-{sampler.global_step:06d}":
                 run.save_checkpoint(model)
     finally:
         if progress is not None:
@@ -450,8 +507,13 @@ def run_grpo(config: TrainConfig, train_dataset, reward_factory: RewardFactory, 
 
     final = out / "final"
     if sampler.done:
-        model.save_pretrained(str(final), safe_serialization=True)
-        policy.processor.save_pretrained(str(final))
+        if run.trainer is not None:
+            run.trainer.save_model(str(final))
+            if is_main:
+                (final / "training_args.bin").unlink(missing_ok=True)
+        else:
+            model.save_pretrained(str(final), safe_serialization=True)
+            policy.processor.save_pretrained(str(final))
     policy.model = model
     records = _read_metrics(out / "metrics.jsonl")
     boundaries = []
@@ -461,7 +523,8 @@ def run_grpo(config: TrainConfig, train_dataset, reward_factory: RewardFactory, 
         start += p.steps
     result = RunResult(output_dir=out, final_model=final, steps=records, stage_boundaries=boundaries,
                        wall_s=time.perf_counter() - t0, resumed_from=checkpoint)
-    (out / "summary.json").write_text(json.dumps(summarise(result), indent=2), encoding="utf-8")
+    if is_main:
+        (out / "summary.json").write_text(json.dumps(summarise(result), indent=2), encoding="utf-8")
     return result
 
 
