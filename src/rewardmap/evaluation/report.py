@@ -36,7 +36,11 @@ def group_stats(records: Sequence[dict]) -> dict:
         return {"n": 0}
     out: dict = {"n": len(records), "errors": sum(1 for r in records if r.get("error"))}
     if all(r.get("task", r.get("type")) == "planning" for r in records):
-        agg = aggregate_reasonmap(records)
+        # scoring's record uses ``question`` for the kind (short/long); ours holds the question text there
+        agg = aggregate_reasonmap([{"correct": r.get("correct"), "map_score": r.get("map_score"),
+                                    "difficulty_question": r.get("difficulty_question"),
+                                    "difficulty_city": r.get("difficulty_city"), "components": r.get("components"),
+                                    "question": r.get("kind")} for r in records])
         out.update(acc=agg["accuracy"], w_acc=agg["weighted_accuracy"], map=agg["map_score"],
                    w_map=agg["weighted_map_score"], components=agg["components"],
                    max_score=max(float(r.get("max_score") or 0.0) for r in records))
