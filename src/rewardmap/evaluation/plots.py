@@ -22,22 +22,32 @@ def _bars(ax, labels: Sequence[str], series: dict[str, Sequence[float]], ylabel:
     width = min(0.8 / n, 0.3)
     for i, (name, values) in enumerate(series.items()):
         xs = [x + (i - (n - 1) / 2) * width for x in range(len(labels))]
-        bars = ax.bar(xs, values, width, label=name)
+        heights = [float("nan") if v is None else v for v in values]  # a missing group draws no bar
+        bars = ax.bar(xs, heights, width, label=name)
         for b, v in zip(bars, values):
+            if v is None:
+                continue
             ax.annotate(f"{v:.1f}", (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom",
-                        fontsize=7)
+                        fontsize=6 if n > 2 else 7, rotation=90 if n > 2 else 0)
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=20 if max((len(lbl) for lbl in labels), default=0) > 12 else 0,
                        ha="right" if max((len(lbl) for lbl in labels), default=0) > 12 else "center", fontsize=8)
     ax.set_ylabel(ylabel)
+    ax.margins(y=0.12)
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
+    ax.set_xlim(-0.5, len(labels) - 0.5)
     if n > 1:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1 if len(labels) < 2 or
+                  max(len(lbl) for lbl in labels) <= 12 else -0.25), ncol=min(4, n), frameon=False)
 
 
 def _v(x) -> float:
     return 0.0 if x is None else float(x)
+
+
+def _pct(x) -> float | None:
+    return None if x is None else 100.0 * float(x)
 
 
 def plot_runs(runs: Sequence[Run], out_dir: str | Path) -> list[Path]:
@@ -70,7 +80,7 @@ def plot_runs(runs: Sequence[Run], out_dir: str | Path) -> list[Path]:
             series = {}
             for r in rm:
                 for kind, tag in (("short", "S."), ("long", "L.")):
-                    series[f"{r.label} {tag}"] = [100 * _v(r.summary.get(key, {}).get(d, {}).get(kind, {}).get("acc"))
+                    series[f"{r.label} {tag}"] = [_pct(r.summary.get(key, {}).get(d, {}).get(kind, {}).get("acc"))
                                                   for d in present]
             _bars(ax, present, series, "accuracy (%)", f"ReasonMap accuracy {title}")
         fig.tight_layout()
@@ -82,7 +92,7 @@ def plot_runs(runs: Sequence[Run], out_dir: str | Path) -> list[Path]:
         cities = sorted({c for r in rm for c in r.summary.get("by_city", {})})
         if cities:
             fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(cities) * max(1, len(rm))), 4))
-            _bars(ax, cities, {r.label: [100 * _v(r.summary["by_city"].get(c, {}).get("short", {}).get("acc"))
+            _bars(ax, cities, {r.label: [_pct(r.summary["by_city"].get(c, {}).get("short", {}).get("acc"))
                                          for c in cities] for r in rm},
                   "accuracy S. (%)", "ReasonMap short-question accuracy by city")
             fig.tight_layout()
@@ -98,7 +108,7 @@ def plot_runs(runs: Sequence[Run], out_dir: str | Path) -> list[Path]:
                                 "TorF": [100 * _v(r.summary["torf"].get("w_acc")) for r in plus]},
               "weighted accuracy (%)", "ReasonMap-Plus weighted accuracy")
         types = sorted({t for r in plus for t in r.summary.get("by_type", {})})
-        _bars(axes[1], types, {r.label: [100 * _v(r.summary["by_type"].get(t, {}).get("acc")) for t in types]
+        _bars(axes[1], types, {r.label: [_pct(r.summary["by_type"].get(t, {}).get("acc")) for t in types]
                                for r in plus}, "accuracy (%)", "ReasonMap-Plus accuracy by type")
         fig.tight_layout()
         p = out / "plus_overview.png"
