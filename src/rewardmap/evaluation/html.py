@@ -43,6 +43,7 @@ font-size:13px;overflow:hidden}.card.ok{border-left-color:#2e8b57}.card.bad{bord
 .badge.ok{background:#d4efdf}.badge.bad{background:#f5d5d0}.badge.err{background:#f9e79f}
 pre{white-space:pre-wrap;word-break:break-word;background:#f4f6f8;border:1px solid #e1e5ea;padding:6px;margin:4px 0;
 max-height:220px;overflow:auto;font-size:12px}.label{font-weight:600;margin-top:6px}
+summary{cursor:pointer;font-size:12.5px;margin:3px 0}
 .score td,.score th{padding:2px 6px;font-size:12px}.muted{color:#667}
 """
 
@@ -137,6 +138,15 @@ def _score_rows(rec: dict) -> str:
         f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows) + "</table>"
 
 
+def _headline(rec: dict) -> str:
+    """The question's first sentence (up to its "?"), e.g. "…how do I get from A to B?"; the full prompt with its
+    format instructions is one click away."""
+    q = str(rec.get("question", ""))
+    body = q.split("\"\\boxed{}\".", 1)[-1].strip()  # Plus prompts start with the answer-format instruction
+    end = body.find("?")
+    return body[: end + 1] if end >= 0 else body[:160]
+
+
 def _card(run: Run, idx: int, rec: dict, thumbs: _Thumbs) -> str:
     ok = bool(rec.get("correct"))
     badges = [f"<span class='badge {'ok' if ok else 'bad'}'>{'correct' if ok else 'wrong'}</span>"]
@@ -160,7 +170,8 @@ def _card(run: Run, idx: int, rec: dict, thumbs: _Thumbs) -> str:
             f"data-city='{html.escape(str(rec.get('city', '')))}' data-kind='{html.escape(str(rec.get('kind', '')))}'>"
             f"<div class='muted'>{html.escape(run.label)} · sample {html.escape(str(rec.get('id')))}</div>"
             f"<div>{''.join(badges)}</div><div class='top'>{img}<div>{_score_rows(rec)}</div></div>"
-            f"<div class='label'>Question</div><pre>{html.escape(str(rec.get('question', '')))}</pre>"
+            f"<div class='label'>Question</div><details><summary>{html.escape(_headline(rec))}</summary>"
+            f"<pre>{html.escape(str(rec.get('question', '')))}</pre></details>"
             f"<div class='label'>Response</div><pre>{html.escape(response)}</pre>"
             f"<div class='label'>Parsed answer</div><pre>{html.escape(parsed)}</pre>{err}</div>")
 
