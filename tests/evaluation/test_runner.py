@@ -177,3 +177,26 @@ def test_a_failing_server_stops_the_run_and_resume_finishes_it(sim_rows, synth_d
         s = run_eval(opts(srv, synth_dataset, "reasonmap-plus", tmp_path / "a", subset=sub, retry_errors=True,
                           concurrency=1), log=lambda m: None)
     assert s["overall"]["n"] == 10 and s["overall"]["acc"] == 1.0 and s["run"]["errors"] == 0
+
+
+def test_inline_base64_maps_as_in_fsccs_reasonmap(synth_dataset, tmp_path):
+    """FSCCS/ReasonMap stores each map as base64 in ``figure``: the model gets the image, and the report a copy."""
+    from rewardmap.data import build_datasets
+
+    build_datasets(synth_dataset / "stations", synth_dataset / "maps", tmp_path / "ds", embed_images=True,
+                   test_cities=["penora", "zalgrad"], write_parquet=False)
+    rows = load_sim_rows(str(tmp_path / "ds" / "reasonmap"), "validation", tmp_path / "ds")
+    assert len(rows[0]["figure"]) > 1000 and not rows[0]["figure"].endswith(".png")
+    with serve(rows, tmp_path / "ds") as srv:
+        s = run_eval(opts(srv, tmp_path / "ds", "reasonmap", tmp_path / "b64", subset=Subset(limit=5)),
+                     log=lambda m: None)
+        assert srv.stats["with_image"] == 10
+    assert s["short"]["acc"] == 1.0
+    recs = [json.loads(x) for x in (tmp_path / "b64" / "results.jsonl").read_text().splitlines()]
+    figs = {r["figure"] for r in recs}
+    assert len(figs) == 1 and all(f and f.endswith(".png") and "figures" in f for f in figs)
+    from rewardmap.cli import main
+
+    assert main(["report", str(tmp_path / "b64"), "--no-plots", "--cards", "2"]) == 0
+    page = (tmp_path / "b64" / "report" / "index.html").read_text()
+    assert "thumbs/" in page and "(no map image)" not in page

@@ -169,6 +169,36 @@ def questions_fingerprint(samples) -> str:
     return h.hexdigest()
 
 
+class FigureCopies:
+    """Inline (base64) maps, as ``FSCCS/ReasonMap`` stores them, are saved once per city as a ≤ 1600² PNG under
+    ``OUT/figures/`` so reports can show them; records point at the copy (absolute path)."""
+
+    MAX_PIXELS = 1600 * 1600
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._done: dict[str, str | None] = {}
+
+    def get(self, row: Mapping) -> str | None:
+        fig = row.get("figure")
+        if not isinstance(fig, str) or not is_inline_image(fig):
+            return None
+        key = figure_key(row)
+        if key not in self._done:
+            name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in key.split(":", 1)[-1]) or "map"
+            path = self.folder / f"{name}.png"
+            try:
+                if not path.exists():
+                    from rewardmap.data import resolve_figure
+
+                    self.folder.mkdir(parents=True, exist_ok=True)
+                    resolve_figure(fig, None, max_pixels=self.MAX_PIXELS).save(path)
+                self._done[key] = str(path.resolve())
+            except Exception:
+                self._done[key] = None
+        return self._done[key]
+
+
 def _check_identity(out: Path, identity: dict) -> None:
     path = out / RUN
     if not path.exists():
@@ -243,6 +273,7 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
         if callable(check):
             check()
         loader = ImageLoader(root, min_pixels=opts.min_pixels, max_pixels=opts.max_pixels)
+        figure_copies = FigureCopies(out / "figures")
         prompts = []
         for s in todo:
             image = None
@@ -264,6 +295,8 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
                 metrics = score_sample(s, answer, variant=opts.variant, parse=opts.parse, root=root)
                 rec = make_record(s, gen.text, answer, metrics, tokens=gen.tokens, latency_s=gen.latency_s,
                                   attempts=gen.attempts, error=gen.error, benchmark=opts.benchmark)
+                if rec["figure"] is None:
+                    rec["figure"] = figure_copies.get(s.row)
                 writer.append(rec)
                 n_written += 1
                 if gen.error and len(seen_errors) < 5 and gen.error[:60] not in seen_errors:

@@ -37,7 +37,8 @@ class HFBackend(BatchedBackend):
         min_pixels / max_pixels: passed to the image processor (Qwen2-VL style) when given.
         temperature: 0 = greedy (default); >0 samples.
         dtype: ``auto`` (checkpoint dtype), ``float32``, ``bfloat16``, ``float16``.
-        device: ``cpu``, ``cuda``, ``cuda:1`` … (default: cuda when available).
+        device: ``cpu``, ``cuda``, ``cuda:1``, ``auto`` (accelerate's device map over all GPUs) … (default: cuda
+            when available).
     """
 
     name = "hf"
@@ -70,8 +71,12 @@ class HFBackend(BatchedBackend):
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = transformers.AutoModelForImageTextToText.from_pretrained(path, dtype=torch_dtype)
-        self.model.to(self.device).eval()
+        if self.device == "cpu":
+            self.model = transformers.AutoModelForImageTextToText.from_pretrained(path, dtype=torch_dtype)
+        else:  # load straight onto the accelerator ("auto" spreads a large model over the visible GPUs)
+            self.model = transformers.AutoModelForImageTextToText.from_pretrained(path, dtype=torch_dtype,
+                                                                                 device_map=self.device)
+        self.model.eval()
 
     def _messages(self, prompt: Prompt) -> list[dict]:
         content: list[dict] = []
@@ -94,7 +99,7 @@ class HFBackend(BatchedBackend):
         kwargs = {"text": texts, "padding": True, "return_tensors": "pt"}
         if images:
             kwargs["images"] = images
-        inputs = self.processor(**kwargs).to(self.device)
+        inputs = self.processor(**kwargs).to(self.model.device)
         gen_kwargs = {"max_new_tokens": self.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
         if self.temperature > 0:
             torch.manual_seed(self.seed)
