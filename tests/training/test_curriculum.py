@@ -76,3 +76,13 @@ def test_stages_from_yaml_mapping_and_errors_name_the_field():
         stages_from_config({"stages": [{"types": ["Counting9"]}]})
     with pytest.raises(ConfigError, match="unknown field"):
         stages_from_config({"stages": [{"types": ["TorF1"], "step": 3}]})
+
+
+def test_a_stage_smaller_than_one_step_is_skipped_not_blocking_later_stages():
+    types = ["TorF1"] * 8 + ["Counting3"] * 1 + ["planning"] * 4
+    plans = plan_curriculum(types, preset_stages("fine"), prompts_per_step=2, seed=0)
+    assert [p.stage.name for p in plans] == ["torf1", "planning"]
+    sampler = CurriculumSampler(plans, 2)
+    assert [p.stage.name for p, _, _ in sampler] == ["torf1"] * 4 + ["planning"] * 2
+    with pytest.raises(ConfigError, match="fewer than one step"):
+        plan_curriculum(types, preset_stages("fine")[2:3], prompts_per_step=2, skip_empty=False)

@@ -131,8 +131,8 @@ def plan_curriculum(types: Sequence[str], stages: Sequence[Stage], *, prompts_pe
                     seed: int = 0, skip_empty: bool = True) -> list[StagePlan]:
     """Resolve the stages against a dataset's ``type`` column.
 
-    Returns one :class:`StagePlan` per non-empty stage (an empty stage raises unless ``skip_empty``). The same
-    inputs always give the same plan.
+    Returns one :class:`StagePlan` per stage that has at least one step (a stage with no rows, or fewer rows than
+    one step, is skipped — or raises when ``skip_empty`` is False). The same inputs always give the same plan.
     """
     if prompts_per_step <= 0:
         raise ConfigError(f"prompts_per_step must be positive, found {prompts_per_step}")
@@ -158,6 +158,11 @@ def plan_curriculum(types: Sequence[str], stages: Sequence[Stage], *, prompts_pe
                 rng.shuffle(chunk)
             rows.extend(chunk)
         rows = rows[:need]
+        if need == 0:  # fewer rows than one step: the stage cannot run
+            if skip_empty:
+                continue
+            raise ConfigError(f"curriculum stage {stage.name!r}: {len(pool)} rows, fewer than one step "
+                              f"({prompts_per_step} prompts)")
         plans.append(StagePlan(index=i, stage=stage, rows=tuple(rows), steps=need // prompts_per_step))
     return plans
 

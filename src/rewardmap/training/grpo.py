@@ -107,7 +107,7 @@ def grpo_args(settings: GRPOSettings, run: RunSettings, *, output_dir: str | Pat
         top_p=settings.top_p, max_completion_length=settings.max_completion_length,
         scale_rewards=settings.scale_rewards, loss_type=settings.loss_type, max_grad_norm=settings.max_grad_norm,
         lr_scheduler_type=settings.lr_scheduler_type, warmup_steps=settings.warmup_ratio,
-        gradient_checkpointing=settings.gradient_checkpointing, bf16=bf16, use_cpu=not cuda,
+        activation_checkpointing=settings.gradient_checkpointing, bf16=bf16, use_cpu=not cuda,
         shuffle_dataset=False, seed=run.seed, logging_steps=run.logging_steps, save_strategy="no",
         report_to=report_to, disable_tqdm=True, generation_kwargs=gen_kwargs, use_vllm=settings.use_vllm,
     )

@@ -104,12 +104,18 @@ def load_processor(path: str | Path, *, min_pixels: int | None = None, max_pixel
         # side: a right-padding tokenizer misaligns them (Qwen2.5-VL rope index crash on prompts of unequal length)
         tok.padding_side = "left"
     ip = getattr(processor, "image_processor", None)
-    if ip is not None:
-        for name, value in (("min_pixels", min_pixels), ("max_pixels", max_pixels)):
-            if value is not None:
-                setattr(ip, name, int(value))
-                if isinstance(getattr(ip, "size", None), dict):
-                    ip.size["shortest_edge" if name == "min_pixels" else "longest_edge"] = int(value)
+    if ip is not None and (min_pixels is not None or max_pixels is not None):
+        # the budget lives in ``size`` (shortest_edge = min pixels, longest_edge = max pixels); the legacy
+        # min_pixels/max_pixels attributes would be passed on every call (deprecated, FutureWarning)
+        size = dict(getattr(ip, "size", None) or {})
+        if min_pixels is not None:
+            size["shortest_edge"] = int(min_pixels)
+        if max_pixels is not None:
+            size["longest_edge"] = int(max_pixels)
+        ip.size = size
+        for name in ("min_pixels", "max_pixels"):
+            if getattr(ip, name, None) is not None:
+                setattr(ip, name, None)
     return processor
 
 

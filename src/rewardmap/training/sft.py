@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from transformers import TrainerCallback
 
 from rewardmap.errors import ConfigError
 from rewardmap.training.config import TrainConfig
@@ -29,6 +30,29 @@ class SFTResult:
     losses: list[float]
     steps: int
     wall_s: float
+
+
+class _LossBar(TrainerCallback):
+    """A progress bar over SFT steps showing the loss (instead of transformers' per-step dict dumps)."""
+
+    bar = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=state.max_steps, desc="SFT", unit="step")
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "loss" in logs and self.bar is not None:
+            self.bar.set_postfix_str(f"loss {float(logs['loss']):.3f}")
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.close()
 
 
 def sft_dataset(train, types) -> object:
@@ -47,7 +71,15 @@ def sft_dataset(train, types) -> object:
         return {"completion": [{"role": "assistant",
                                 "content": [{"type": "text", "text": sft_answer(row["type"], int(row["answer"]))}]}]}
 
-    return subset.map(to_record)
+    from datasets.utils.logging import disable_progress_bar, enable_progress_bar, is_progress_bar_enabled
+
+    was_enabled = is_progress_bar_enabled()
+    disable_progress_bar()
+    try:
+        return subset.map(to_record)
+    finally:
+        if was_enabled:
+            enable_progress_bar()
 
 
 def run_sft(config: TrainConfig, train, policy_path: str | Path, *, out_dir: str | Path | None = None) -> SFTResult:
@@ -70,11 +102,12 @@ def run_sft(config: TrainConfig, train, policy_path: str | Path, *, out_dir: str
         max_steps=s.max_steps, per_device_train_batch_size=s.batch_size,
         gradient_accumulation_steps=s.gradient_accumulation_steps, lr_scheduler_type=s.lr_scheduler_type,
         warmup_steps=s.warmup_ratio, use_cpu=not cuda, bf16=cuda, report_to="none", save_strategy="no",
-        logging_steps=1, max_length=None, seed=config.run.seed, disable_tqdm=not config.run.progress,
-        gradient_checkpointing=False,
+        logging_steps=1, max_length=None, seed=config.run.seed, disable_tqdm=True,
+        activation_checkpointing=False,
     )
-    trainer = SFTTrainer(model=policy.model, args=args, train_dataset=ds, processing_class=policy.processor)
-    trainer.remove_callback(PrinterCallback)
+    trainer = SFTTrainer(model=policy.model, args=args, train_dataset=ds, processing_class=policy.processor,
+                         callbacks=[_LossBar()] if config.run.progress else None)
+    trainer.remove_callback(PrinterCallback)  # the loss bar (or nothing) instead of dict dumps
     trainer.train()
     losses = [float(h["loss"]) for h in trainer.state.log_history if "loss" in h]
     model = trainer.model
