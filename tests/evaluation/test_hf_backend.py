@@ -21,13 +21,22 @@ def tiny_model(tmp_path_factory):
     return build_tiny_qwen25vl(tmp_path_factory.mktemp("tinyvlm") / "model")
 
 
+@pytest.fixture(scope="module")
+def hf(tiny_model):
+    from rewardmap.evaluation.backends import make_backend
+
+    backend = make_backend(f"hf:{tiny_model}", batch_size=2, max_new_tokens=6, max_pixels=224 * 224)
+    yield backend
+    backend.close()
+
+
 @pytest.mark.parametrize("text_only", [False, True])
-def test_hf_backend_runs_the_tiny_vlm(tiny_model, synth_dataset, tmp_path, text_only):
+def test_hf_backend_runs_the_tiny_vlm(tiny_model, hf, synth_dataset, tmp_path, text_only):
     out = tmp_path / "hf"
     opts = EvalOptions(benchmark="reasonmap-plus", data=str(synth_dataset / "reasonmap-plus"),
                        model=f"hf:{tiny_model}", out=str(out), subset=Subset(limit=3), max_new_tokens=6,
                        batch_size=2, max_pixels=224 * 224, text_only=text_only, progress=False)
-    summary = run_eval(opts, log=lambda m: None)
+    summary = run_eval(opts, backend=hf, log=lambda m: None)
     recs = [json.loads(x) for x in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(recs) == 3 and summary["overall"]["n"] == 3
     for r in recs:
@@ -36,13 +45,13 @@ def test_hf_backend_runs_the_tiny_vlm(tiny_model, synth_dataset, tmp_path, text_
         assert isinstance(r["correct"], bool) and "parsed" in r
 
 
-def test_hf_backend_greedy_is_deterministic(tiny_model):
+def test_hf_backend_greedy_is_deterministic(hf):
     from PIL import Image
 
-    from rewardmap.evaluation.backends import ImageRef, Prompt, make_backend
+    from rewardmap.evaluation.backends import ImageRef, Prompt
 
     img = Image.new("RGB", (200, 150), "white")
-    b = make_backend(f"hf:{tiny_model}", batch_size=2, max_new_tokens=5)
+    b = hf
     prompts = [Prompt("How many lines pass through Alpha Station?", ImageRef("m", lambda: img)),
                Prompt("Is Bravo Station on Line 2?", ImageRef("m", lambda: img))]
     a, c = b.generate(prompts), b.generate(prompts)
