@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from rewardmap.evaluation.store import ResultsWriter, read_records
 
 
@@ -46,3 +49,25 @@ def test_redone_record_replaces_the_earlier_one(tmp_path):
         w.append({"id": "a", "error": None})
     recs = read_records(path)
     assert [r["id"] for r in recs] == ["a", "b"] and recs[0]["error"] is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(st.text(max_size=30), min_size=1, max_size=8), cut=st.floats(0, 1))
+def test_kill_at_any_byte_keeps_exactly_the_complete_records(tmp_path_factory, texts, cut):
+    """Truncate the file at any byte (what a kill during a write can leave), reopen, finish: every record once."""
+    path = tmp_path_factory.mktemp("cut") / "r.jsonl"
+    recs = [{"id": str(i), "response": t} for i, t in enumerate(texts)]
+    with ResultsWriter(path) as w:
+        for r in recs:
+            w.append(r)
+    data = path.read_bytes()
+    n = int(cut * len(data))
+    path.write_bytes(data[:n])
+    complete = data[:n].count(b"\n")  # records whose newline made it to disk
+    with ResultsWriter(path) as w:
+        assert w.done == {str(i) for i in range(complete)}
+        for r in recs:
+            if r["id"] not in w.done:
+                w.append(r)
+    assert read_records(path) == recs
+    assert path.read_bytes() == data
