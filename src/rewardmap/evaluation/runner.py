@@ -230,6 +230,13 @@ def build_backend(opts: EvalOptions) -> Backend:
                         min_pixels=opts.min_pixels, max_pixels=opts.max_pixels, **common)
 
 
+def _close(backend: Backend, *, wait: bool) -> None:
+    try:
+        backend.close(wait=wait)  # type: ignore[call-arg]
+    except TypeError:
+        backend.close()
+
+
 def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
              log: Callable[[str], None] | None = None) -> dict:
     """Evaluate (or resume) and return the summary. ``backend`` / ``rows`` override the spec / data (tests)."""
@@ -313,6 +320,12 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(acc=f"{n_correct / n_written:.1%}")
+        except BaseException:
+            # interrupted or stopped: queued requests are cancelled and nobody waits for the ones in flight
+            if own_backend:
+                _close(backend, wait=False)
+                own_backend = False
+            raise
         finally:
             if bar is not None:
                 bar.close()

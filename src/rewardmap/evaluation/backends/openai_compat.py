@@ -123,6 +123,7 @@ class OpenAIBackend:
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._closing = False
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r}, concurrency={self.concurrency})"
@@ -240,7 +241,7 @@ class OpenAIBackend:
                 return Generation(text, tokens, time.perf_counter() - t0, attempts=attempts)
             except _HTTPFailure as exc:
                 last = str(exc)
-                if not exc.retryable or attempts > self.retry.max_retries:
+                if not exc.retryable or attempts > self.retry.max_retries or self._closing:
                     break
                 with self._rng_lock:
                     wait = self.retry.delay(attempts - 1, self._rng, exc.retry_after)
@@ -273,9 +274,11 @@ class OpenAIBackend:
                 if nxt is not None:
                     in_flight[self._pool.submit(self.complete, nxt[1])] = nxt[0]
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop the worker pool: queued requests are cancelled; with ``wait`` the ones in flight finish first."""
+        self._closing = not wait
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=wait, cancel_futures=True)
             self._pool = None
 
 
