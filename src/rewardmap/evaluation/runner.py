@@ -293,6 +293,7 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
 
             bar = tqdm(total=len(todo), desc="eval", unit="q", file=sys.stderr)
         n_correct = 0
+        step = max(1, len(todo) // 10)  # without a terminal: a log line every 10 %
         failing = 0
         seen_errors: set[str] = set()
         try:
@@ -320,6 +321,8 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(acc=f"{n_correct / n_written:.1%}")
+                elif opts.progress and (n_written % step == 0 or n_written == len(todo)):
+                    log(f"eval: {n_written}/{len(todo)} done, accuracy so far {n_correct / n_written:.1%}")
         except BaseException:
             # interrupted or stopped: queued requests are cancelled and nobody waits for the ones in flight
             if own_backend:
