@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,7 +50,11 @@ def _stage_lines(result) -> list[str]:
 def _train(args: argparse.Namespace) -> int:
     from rewardmap.training.config import load_config
 
-    config = load_config(args.config, args.overrides)
+    overrides = list(args.overrides)
+    if isinstance(args.resume, str) and "=" in args.resume and not Path(args.resume).exists():
+        overrides.append(args.resume)  # `--resume key=value`: argparse took an override for the checkpoint
+        args.resume = True
+    config = load_config(args.config, overrides)
     if args.dry_run:
         print(config.to_yaml())
         stages = config.curriculum.resolved_stages()

@@ -59,6 +59,8 @@ def run_demo(out_dir: str | Path = "runs/demo", *, steps_per_stage: int | None =
 
     ``steps_per_stage`` / ``cities`` / ``warmup_steps`` default to the ``tiny-cpu`` recipe (4 / 4 / 80);
     ``eval_limit`` caps the evaluated questions per benchmark (default: all held-out questions)."""
+    import shutil
+
     from tqdm.auto import tqdm
 
     from rewardmap.training.grpo import resolve_policy_path, run_grpo
@@ -69,6 +71,8 @@ def run_demo(out_dir: str | Path = "runs/demo", *, steps_per_stage: int | None =
 
     t_all = time.perf_counter()
     out = Path(out_dir)
+    for stale in ("eval", "grpo", "warmup", "warmup-trainer"):  # a rerun must not reuse the last run's results
+        shutil.rmtree(out / stale, ignore_errors=True)
     cfg = tiny_cpu_config(output_dir=str(out / "grpo"), progress=progress)
     data_block = replace(cfg.data, synthetic=replace(cfg.data.synthetic, seed=seed,
                                                      cities=cities or cfg.data.synthetic.cities))
