@@ -81,3 +81,39 @@ def test_demo_writes_its_report(tmp_path):
     md = paths["markdown"].read_text()
     assert "| Plus overall acc |" in md and "before RL" in md and "after RL" in md
     assert set(report["evaluation"]) == {"before RL", "after RL"}
+
+
+def test_real_reward_functions_receive_every_column_they_read(tmp_path, tiny_policy_dir):
+    import math
+
+    from rewardmap.data import REWARD_COLUMNS
+    from rewardmap.training.config import load_config
+    from rewardmap.training.grpo import run_grpo
+    from rewardmap.training.inputs import prepare_training_data
+    from rewardmap.training.rewards import reward_factory
+
+    cfg = load_config(None, [f"run.output_dir={tmp_path / 'run'}", f"model.tiny_cache={tiny_policy_dir}",
+                             "data.synthetic.cities=3", "data.max_pixels=12544", "curriculum.preset=fine",
+                             "curriculum.steps_per_stage=1", "grpo.prompts_per_step=2", "grpo.num_generations=2",
+                             "grpo.max_completion_length=8", "grpo.beta=0", "run.progress=false", "run.report_to=[]"])
+    data = prepare_training_data(cfg.data, tmp_path)
+    assert set(REWARD_COLUMNS) <= set(data.train.column_names)
+    real = reward_factory(cfg.reward, data.root)
+    seen: list[tuple[set, list]] = []
+
+    def factory(preset):
+        funcs, adv = real(preset)
+
+        def recorded(completions, **kwargs):
+            values = funcs[0](completions, **kwargs)
+            seen.append((set(kwargs), values))
+            return values
+
+        recorded.__name__ = funcs[0].__name__
+        return [recorded], adv
+
+    result = run_grpo(cfg, data.train, factory)
+    assert len(result.steps) == 6 and len(seen) == 6  # one call per step, planning included
+    for keys, values in seen:
+        assert set(REWARD_COLUMNS) <= keys
+        assert all(math.isfinite(v) for v in values)
