@@ -191,7 +191,11 @@ class _Handler(BaseHTTPRequestHandler):
             url = _user_image_url(body)
             if url and url.startswith("data:"):
                 image = lambda: _decode_data_uri(url)  # noqa: E731 - decoded only when needed
-        answer = srv.model.answer(question, image)
+        try:
+            answer = srv.model.answer(question, image)
+        except Exception as exc:  # a data problem (e.g. a station the planner cannot find): say so, do not retry
+            self._error(422, f"simulator cannot answer: {type(exc).__name__}: {exc}", "invalid_request_error")
+            return
         with srv._lock:
             srv.stats["ok"] += 1
         tokens = len(answer.text.split())
