@@ -51,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                          "Qwen2.5-VL's default; 0 = never)")
     ev.add_argument("--system-prompt", help="system message (default: none, as the official scripts)")
     ev.add_argument("--batch-size", type=int, help="prompts per generate call (hf default 1, vllm default 64)")
+    ev.add_argument("--device", help="hf/vllm: cpu, cuda, cuda:1, auto (all GPUs) … (default: cuda when available)")
+    ev.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"),
+                    help="hf/vllm weights dtype (default: the checkpoint's)")
     ev.add_argument("--concurrency", type=int, default=16, help="HTTP requests in flight (openai backend)")
     ev.add_argument("--timeout", type=float, default=120.0, help="HTTP timeout per request, seconds")
     ev.add_argument("--max-retries", type=int, default=4, help="HTTP retries per request")
@@ -109,7 +112,8 @@ def _eval(args: argparse.Namespace) -> int:
                        root=args.root, subset=subset, text_only=args.text_only, reasoning=args.reasoning,
                        variant=args.variant, parse=args.parse, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
                        min_pixels=args.min_pixels, max_pixels=args.max_pixels or None,
-                       system_prompt=args.system_prompt, batch_size=args.batch_size, concurrency=args.concurrency,
+                       system_prompt=args.system_prompt, batch_size=args.batch_size, device=args.device,
+                       dtype=args.dtype, concurrency=args.concurrency,
                        timeout_s=args.timeout, max_retries=args.max_retries, backoff_s=args.backoff,
                        api_key_env=args.api_key_env, retry_errors=args.retry_errors,
                        abort_after=args.abort_after, fsync=args.fsync,

@@ -65,6 +65,8 @@ class EvalOptions:
     max_pixels: int | None = DEFAULT_MAX_PIXELS
     system_prompt: str | None = None
     batch_size: int | None = None
+    device: str | None = None
+    dtype: str = "auto"
     concurrency: int = 16
     timeout_s: float = 120.0
     max_retries: int = 4
@@ -227,7 +229,8 @@ def build_backend(opts: EvalOptions) -> Backend:
                             retry=RetryPolicy(max_retries=opts.max_retries, backoff_s=opts.backoff_s),
                             max_tokens=opts.max_new_tokens, api_key_env=opts.api_key_env, **common)
     return make_backend(spec, batch_size=opts.batch_size, max_new_tokens=opts.max_new_tokens,
-                        min_pixels=opts.min_pixels, max_pixels=opts.max_pixels, **common)
+                        min_pixels=opts.min_pixels, max_pixels=opts.max_pixels, device=opts.device, dtype=opts.dtype,
+                        **common)
 
 
 def _close(backend: Backend, *, wait: bool) -> None:

@@ -27,8 +27,9 @@ class VLLMBackend(BatchedBackend):
                 "openai:MODEL@http://HOST:PORT/v1") from exc
         mm_kwargs = {k: v for k, v in (("min_pixels", min_pixels), ("max_pixels", max_pixels)) if v is not None}
         self.batch_size = max(1, int(batch_size))
+        extra = {"device": device} if device and device not in ("auto", "cuda") else {}
         self.llm = vllm.LLM(model=path, dtype=dtype, seed=seed, limit_mm_per_prompt={"image": 1},
-                            mm_processor_kwargs=mm_kwargs or None)
+                            mm_processor_kwargs=mm_kwargs or None, **extra)
         self.params = vllm.SamplingParams(temperature=temperature, max_tokens=int(max_new_tokens), seed=seed)
 
     def generate(self, prompts: Sequence[Prompt]) -> list[Generation]:
