@@ -126,3 +126,21 @@ def test_difficulty_weighting_modes_give_the_expected_advantages(tmp_path, tiny_
         # ours: the weight survives, scaling each question's advantages
         assert torch.allclose(adv, w * normalised, atol=1e-3)
         assert not torch.allclose(adv, normalised, atol=1e-2)
+
+
+def test_lora_policy_keeps_its_initial_adapter_as_kl_reference_across_stages_and_resume(tmp_path, tiny_policy_dir):
+    from safetensors.torch import load_file
+
+    from rewardmap.training.grpo import run_grpo
+
+    cfg = tiny_config(tmp_path / "lora", tiny_policy_dir, "model.lora={rank: 4}", "grpo.beta=0.01",
+                      "curriculum.preset=coarse", "curriculum.steps_per_stage=2", "run.save_every=1")
+    ds = stand_in_dataset()
+    run_grpo(cfg, ds, lambda p: ([char_reward], None), stop_after_steps=3)  # crosses the stage boundary
+    result = run_grpo(cfg, ds, lambda p: ([char_reward], None), resume=True)
+    assert [s.step for s in result.steps] == [1, 2, 3, 4]
+    trained = load_file(str(result.final_model / "adapter_model.safetensors"))
+    ref = load_file(str(result.final_model / "ref" / "adapter_model.safetensors"))
+    lora_b = [k for k in trained if "lora_B" in k]
+    assert lora_b and any(trained[k].abs().sum() > 0 for k in lora_b)  # the policy's adapter moved
+    assert all(ref[k].abs().sum() == 0 for k in ref if "lora_B" in k)  # the reference is still the initial (B = 0)

@@ -345,12 +345,35 @@ def _load_run_policy(config: TrainConfig, base: Path, checkpoint: Path | None) -
 
         policy = load_policy(base, **kw)
         policy.model = PeftModel.from_pretrained(policy.model, str(checkpoint), is_trainable=True)
+        if (checkpoint / "ref" / "adapter_config.json").is_file():  # the KL reference (initial adapter)
+            policy.model.load_adapter(str(checkpoint / "ref"), adapter_name="ref", is_trainable=False)
+            policy.model.set_adapter("default")
         return policy
     policy = load_policy(checkpoint, **kw)
     policy.path = base
     # The KL reference is the initial policy, not the checkpoint (TRL builds it from config._name_or_path).
     policy.model.config._name_or_path = str(base)
     return policy
+
+
+def _detach_ref_adapter(model) -> dict | None:
+    """LoRA + KL: TRL copies the current ``default`` adapter into a new ``ref`` adapter when a trainer is built,
+    and refuses to add one that exists. Before a later stage's trainer (or after a resume) keep the weights of the
+    existing ``ref`` adapter — the initial policy — and remove it; :func:`_restore_ref_adapter` puts them back."""
+    if "ref" not in getattr(model, "peft_config", {}):
+        return None
+    state = {n: p.detach().clone() for n, p in model.named_parameters() if ".ref." in n}
+    model.delete_adapter("ref")
+    return state
+
+
+def _restore_ref_adapter(model, state: dict | None) -> None:
+    if not state:
+        return
+    params = dict(model.named_parameters())
+    for name, value in state.items():
+        if name in params:
+            params[name].data.copy_(value)
 
 
 def make_optimizer(model, settings: GRPOSettings) -> torch.optim.Optimizer:
@@ -486,12 +509,14 @@ def run_grpo(config: TrainConfig, train_dataset, reward_factory: RewardFactory, 
             funcs, adv_weight = rewards_by_preset[preset]
             args = grpo_args(config.grpo, config.run, max_steps=steps, suppress_tokens=suppress,
                              output_dir=out / "stages" / name)
+            ref_state = _detach_ref_adapter(model)
             trainer = RewardMapGRPOTrainer(
                 model=model, reward_funcs=funcs, args=args, train_dataset=train_dataset.select(rows),
                 processing_class=policy.processor, optimizers=(optimizer, None),
                 callbacks=[_StageCallback(run), _SaveCallback(run), *callbacks],
                 advantage_weight=adv_weight, batch_observers=[run.observe_batch, *extra_observers])
             trainer.remove_callback(PrinterCallback)  # our progress bar and metrics.jsonl replace its dict dumps
+            _restore_ref_adapter(trainer.model, ref_state)
             run.trainer = trainer
             trainer.train()
             model = trainer.model
