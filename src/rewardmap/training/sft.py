@@ -86,8 +86,10 @@ def run_sft(config: TrainConfig, train, policy_path: str | Path, *, out_dir: str
     """Fine-tune the policy at ``policy_path`` on the SFT records of ``train``; saves the (merged) model under
     ``out_dir`` (default ``<output_dir>/sft/final``) and returns it."""
     from transformers.trainer_callback import PrinterCallback
+    from transformers.utils import logging as hf_logging
     from trl import SFTConfig, SFTTrainer
 
+    hf_logging.disable_progress_bar()  # weight loading/saving bars
     t0 = time.perf_counter()
     s = config.sft
     out = Path(out_dir) if out_dir is not None else Path(config.run.output_dir) / "sft" / "final"
