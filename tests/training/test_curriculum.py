@@ -7,6 +7,7 @@ from rewardmap.tasks.types import TaskType
 from rewardmap.training.curriculum import (
     CurriculumSampler,
     Stage,
+    curriculum_order,
     plan_curriculum,
     preset_stages,
     stages_from_config,
@@ -86,3 +87,13 @@ def test_a_stage_smaller_than_one_step_is_skipped_not_blocking_later_stages():
     assert [p.stage.name for p, _, _ in sampler] == ["torf1"] * 4 + ["planning"] * 2
     with pytest.raises(ConfigError, match="fewer than one step"):
         plan_curriculum(types, preset_stages("fine")[2:3], prompts_per_step=2, skip_empty=False)
+
+
+def test_curriculum_order_flattens_the_plan_for_pre_ordered_engines():
+    order = curriculum_order(TYPES, preset_stages("rewardmap"), prompts_per_step=4, seed=7)
+    plans = plan_curriculum(TYPES, preset_stages("rewardmap"), prompts_per_step=4, seed=7)
+    assert order == [r for p in plans for r in p.rows]
+    kinds = [TYPES[r] for r in order]
+    first_planning = kinds.index("planning")
+    assert set(kinds[:kinds.index("Counting1")]) <= {"TorF1", "TorF2", "Counting2", "Counting3"}
+    assert set(kinds[first_planning:]) == {"planning"}

@@ -251,6 +251,17 @@ class CurriculumSampler:
         self.step_in_stage = int(state["step_in_stage"])
 
 
+def curriculum_order(types: Sequence[str], stages: Sequence[Stage], *, prompts_per_step: int,
+                     seed: int = 0) -> list[int]:
+    """All dataset rows of the curriculum, in training order (stage after stage, each a whole number of steps).
+
+    For engines that read a pre-ordered file without shuffling — e.g. verl with ``data.shuffle: false``, as the
+    released code trains: ``export_verl(dataset.select(curriculum_order(dataset["type"], stages, ...)), path)``.
+    """
+    plans = plan_curriculum(types, stages, prompts_per_step=prompts_per_step, seed=seed)
+    return [r for p in plans for r in p.rows]
+
+
 def stages_from_config(data: Mapping | None) -> tuple[Stage, ...]:
     """Read the ``curriculum`` YAML block: either ``preset`` (+ ``steps_per_stage`` / ``epochs_per_stage``) or an
     explicit ``stages`` list."""
