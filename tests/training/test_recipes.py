@@ -32,6 +32,7 @@ def test_train_command_runs_and_resumes_after_a_crash(tmp_path, tiny_policy_dir,
     assert all("rewardmap/accuracy" in r for r in full)  # per-type accuracy logged by the reward adapters
     assert (out / "sft" / "final" / "model.safetensors").is_file()  # the format warm-up ran first
     assert (out / "final" / "model.safetensors").is_file() and (out / "tensorboard").is_dir()
+    assert (out / "report.md").is_file() and (out / "training_curves.png").is_file()
     # simulate a crash after step 2: drop later checkpoints and the final model, then --resume
     for ckpt in (out / "checkpoints").glob("step-*"):
         if int(ckpt.name.split("-")[1]) > 2:

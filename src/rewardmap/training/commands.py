@@ -65,7 +65,8 @@ def _train(args: argparse.Namespace) -> int:
     result = train(config, resume=args.resume)
     print("\n".join(_stage_lines(result)))
     print(f"final model: {result.final_model}   metrics: {result.output_dir / 'metrics.jsonl'}   "
-          f"tensorboard: {result.output_dir / 'tensorboard'}   ({result.wall_s:.1f} s)")
+          f"report: {result.output_dir / 'report.md'}   tensorboard: {result.output_dir / 'tensorboard'}   "
+          f"({result.wall_s:.1f} s)")
     return 0
 
 

@@ -1,7 +1,8 @@
-"""``rewardmap train``: data → (SFT →) multi-stage GRPO, wired from one :class:`TrainConfig`."""
+"""``rewardmap train``: data → (SFT →) multi-stage GRPO → report, wired from one :class:`TrainConfig`."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,5 +33,12 @@ def train(config: TrainConfig, *, resume: bool | str | Path = False, stop_after_
             return []
         return [AccuracyObserver(policy.processor, observer_config(settings), data.root)]
 
-    return run_grpo(config, data.train, reward_factory(settings, data.root), resume=resume,
-                    stop_after_steps=stop_after_steps, observers=observers)
+    result = run_grpo(config, data.train, reward_factory(settings, data.root), resume=resume,
+                      stop_after_steps=stop_after_steps, observers=observers)
+    if result.steps and int(os.environ.get("RANK", "0")) == 0:
+        from rewardmap.training.report import write_report
+
+        write_report(result, result.output_dir, title=f"RewardMap training: {result.output_dir.name}",
+                     notes=[f"curriculum {config.curriculum.preset}, reward {config.reward.preset} "
+                            f"(weighting {config.reward.weighting}), policy {config.model.path}"])
+    return result
