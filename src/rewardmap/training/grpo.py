@@ -151,10 +151,6 @@ class RunResult:
         return [s.metrics.get(name) for s in self.steps]
 
 
-def _rows_hash(rows) -> list[int]:
-    return [int(r) for r in rows]
-
-
 class _Run:
     """Mutable state shared by the stage trainers of one run."""
 
@@ -183,7 +179,7 @@ class _Run:
         rec = self.records.setdefault(step, StepRecord(step=step, stage=plan.stage.name, stage_index=plan.index))
         g = self.config.grpo.num_generations
         rec.types = [str(r.get("type")) for r in rows[::g]]
-        rec.rows = _rows_hash(self.sampler.next_rows())
+        rec.rows = [int(r) for r in self.sampler.next_rows()]
 
     def log(self, logs: dict[str, float]) -> None:
         step = self.global_step
