@@ -31,8 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rewardmap.errors import DataError, StationFileError
-from rewardmap.metro.io import iter_station_files, load_network
+from rewardmap.errors import DataError
+from rewardmap.metro.io import geometry_file, iter_station_files, load_network, read_sidecar
 from rewardmap.metro.network import Network
 from rewardmap.metro.routes import RoutePlanner
 from rewardmap.tasks.difficulty import (
@@ -91,20 +91,9 @@ def stations_path(country: str, city: str) -> str:
     return f"./stations/{country}/{city}.json"
 
 
-def geometry_file(station_file: Path) -> Path:
-    """The geometry sidecar next to a ``ROOT/stations/<country>/<city>.json`` file (``ROOT/geometry/...``)."""
-    return station_file.parent.parent.parent / "geometry" / station_file.parent.name / station_file.name
-
-
 def sidecar_difficulty(station_file: Path) -> str | None:
     """A synthetic city's ``difficulty_city`` from its geometry sidecar, if given there."""
-    geo = geometry_file(station_file)
-    if station_file.parent.parent.name != "stations" or not geo.is_file():
-        return None
-    try:
-        value = json.loads(geo.read_text(encoding="utf-8")).get("difficulty_city")
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
-        raise StationFileError(geo, f"unreadable geometry sidecar: {exc}") from None
+    value = (read_sidecar(station_file) or {}).get("difficulty_city")
     return value if isinstance(value, str) else None
 
 

@@ -20,19 +20,32 @@ def _city_country(path: Path) -> tuple[str, str]:
     return path.stem, path.parent.name
 
 
-def sidecar_hints(path: Path) -> TopologyHints | None:
-    """Topology hints from a geometry sidecar, if one exists.
+def geometry_file(station_file: Path) -> Path:
+    """The geometry sidecar of ``ROOT/stations/<country>/<city>.json``: ``ROOT/geometry/<country>/<city>.json``
+    (written by ``rewardmap synth``)."""
+    station_file = Path(station_file)
+    return station_file.parent.parent.parent / "geometry" / station_file.parent.name / station_file.name
 
-    For ``ROOT/stations/<country>/<city>.json`` the sidecar is ``ROOT/geometry/<country>/<city>.json`` (written by
-    ``rewardmap synth``); its optional ``"topology"`` object holds ``loops`` (list of line names) and ``branch_arms``
-    (``{line: [first stop of each later arm]}``)."""
-    geometry = path.parent.parent.parent / "geometry" / path.parent.name / path.name
-    if path.parent.parent.name != "stations" or not geometry.is_file():
+
+def read_sidecar(station_file: Path) -> dict | None:
+    """The parsed geometry sidecar of a station file in the ``stations/`` layout, or None when there is none."""
+    station_file = Path(station_file)
+    geometry = geometry_file(station_file)
+    if station_file.parent.parent.name != "stations" or not geometry.is_file():
         return None
     try:
-        topo = json.loads(geometry.read_text(encoding="utf-8")).get("topology")
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
+        data = json.loads(geometry.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise StationFileError(geometry, f"unreadable geometry sidecar: {exc}") from None
+    if not isinstance(data, dict):
+        raise StationFileError(geometry, f"geometry sidecar must be a JSON object, found {type(data).__name__}")
+    return data
+
+
+def sidecar_hints(path: Path) -> TopologyHints | None:
+    """Topology hints from a geometry sidecar, if one exists: its optional ``"topology"`` object holds ``loops``
+    (list of line names) and ``branch_arms`` (``{line: [first stop of each later arm]}``)."""
+    topo = (read_sidecar(path) or {}).get("topology")
     if not topo:
         return None
     arms = {k: tuple([v] if isinstance(v, str) else v) for k, v in (topo.get("branch_arms") or {}).items()}
