@@ -66,23 +66,29 @@ def qvq_final_answer(text: str) -> str:
     return "\n".join(parts) if parts else text
 
 
+def _closing(text: str, start: int, opening: str, closing: str) -> int | None:
+    """Index of the bracket that closes one already-open ``opening`` before ``start``, or None when it never
+    closes. Linear time."""
+    depth = 1
+    for i in range(start, len(text)):
+        ch = text[i]
+        if ch == opening:
+            depth += 1
+        elif ch == closing:
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
 def last_boxed(text: str) -> str | None:
     """Content of the last brace-balanced ``\\boxed{...}`` (``\\fbox{`` too), or None. Linear time."""
     pos = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
     while pos >= 0:
         start = text.index("{", pos) + 1
-        depth = 1
-        i = start
-        n = len(text)
-        while i < n:
-            ch = text[i]
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[start:i]
-            i += 1
+        end = _closing(text, start, "{", "}")
+        if end is not None:
+            return text[start:end]
         # unbalanced: try an earlier box
         pos = max(text.rfind("\\boxed{", 0, pos), text.rfind("\\fbox{", 0, pos))
     return None
@@ -433,20 +439,9 @@ def extract_stops(text: str) -> tuple[str, ...]:
     m = _STOPS_RE.search(text)
     if m is None:
         return ()
-    depth = 1
     start = m.end()
-    i = start
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-            if depth == 0:
-                break
-        i += 1
-    body = text[start:i]
+    end = _closing(text, start, "[", "]")
+    body = text[start:] if end is None else text[start:end]
     items: list[str] = []
     buf: list[str] = []
     paren = 0
