@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from toy_city import TOY_BRANCH_ARMS, TOY_LINES
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "reasonmap"
 
@@ -16,19 +18,6 @@ def reasonmap_data() -> Path:
     if not (SHARED_DATA / "stations").is_dir():
         pytest.skip(f"real ReasonMap data not found at {SHARED_DATA}")
     return SHARED_DATA
-
-
-#: A small hand-made network with a transfer hub, a branch, a loop and a line-only station.
-TOY_LINES = {
-    "Line 1": ["Alpha Station", "Bravo Station (Transfer Station)", "Charlie Station", "Delta Station (Transfer Station)",
-               "Echo Station"],
-    "Line 2": ["Foxtrot Station", "Bravo Station (Transfer Station)", "Golf Station (Branch-starting Station)",
-               "Hotel Station", "India Station", "Juliet Station", "Kilo Station"],
-    "Circle Line": ["Delta Station (Transfer Station)", "Lima Station", "Mike Station", "Juliet Station",
-                    "November Station", "Delta Station (Transfer Station)"],
-}
-#: Line 2 forks at Golf: one arm Hotel → India, the other arm Juliet → Kilo (appended later in the list).
-TOY_BRANCH_ARMS = {"Line 2": "Juliet Station"}
 
 
 @pytest.fixture()

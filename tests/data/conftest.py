@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from datakit import SECOND_LINES, SMALL_PLUS, TOY_LINES, write_png
+from datakit import SECOND_LINES, SMALL_PLUS, write_png
+
+from toy_city import TOY_LINES
 
 
 @pytest.fixture()

@@ -4,14 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-TOY_LINES = {
-    "Line 1": ["Alpha Station", "Bravo Station (Transfer Station)", "Charlie Station",
-               "Delta Station (Transfer Station)", "Echo Station"],
-    "Line 2": ["Foxtrot Station", "Bravo Station (Transfer Station)", "Golf Station (Branch-starting Station)",
-               "Hotel Station", "India Station", "Juliet Station", "Kilo Station"],
-    "Circle Line": ["Delta Station (Transfer Station)", "Lima Station", "Mike Station", "Juliet Station",
-                    "November Station", "Delta Station (Transfer Station)"],
-}
 SECOND_LINES = {
     "Red": ["Oak Station", "Pine Station (Transfer Station)", "Elm Station", "Ash Station"],
     "Blue": ["Fir Station", "Pine Station (Transfer Station)", "Yew Station", "Bay Station (Transfer Station)"],

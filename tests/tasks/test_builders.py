@@ -20,16 +20,9 @@ from rewardmap.tasks import (
     map_difficulty,
     reference_stop,
 )
+from toy_city import TOY_BRANCH_ARMS, TOY_LINES
 
-TOY = {
-    "Line 1": ["Alpha Station", "Bravo Station (Transfer Station)", "Charlie Station",
-               "Delta Station (Transfer Station)", "Echo Station"],
-    "Line 2": ["Foxtrot Station", "Bravo Station (Transfer Station)", "Golf Station (Branch-starting Station)",
-               "Hotel Station", "India Station", "Juliet Station", "Kilo Station"],
-    "Circle Line": ["Delta Station (Transfer Station)", "Lima Station", "Mike Station", "Juliet Station",
-                    "November Station", "Delta Station (Transfer Station)"],
-}
-TOY_ARMS = {"Line 2": "Juliet Station"}
+TOY, TOY_ARMS = TOY_LINES, TOY_BRANCH_ARMS
 
 
 def toy():
