@@ -17,6 +17,14 @@ def _plt():
     return plt
 
 
+def _save(fig, path: Path) -> Path:
+    """Lay out, write (PNG, 110 dpi) and close a figure; returns its path."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    _plt().close(fig)
+    return path
+
+
 def _bars(ax, labels: Sequence[str], series: dict[str, Sequence[float]], ylabel: str, title: str) -> None:
     n = max(1, len(series))
     width = min(0.8 / n, 0.3)
@@ -67,11 +75,7 @@ def plot_runs(runs: Sequence[Run], out_dir: str | Path) -> list[Path]:
         _bars(axes[1], labels, {"W-Map S. (max 20)": [_v(r.summary["short"].get("w_map")) for r in rm],
                                 "W-Map L. (max 40)": [_v(r.summary["long"].get("w_map")) for r in rm]},
               "weighted map score", "ReasonMap weighted map score")
-        fig.tight_layout()
-        p = out / "reasonmap_overview.png"
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        paths.append(p)
+        paths.append(_save(fig, out / "reasonmap_overview.png"))
 
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
         for ax, key, title in ((axes[0], "by_map_difficulty", "by map difficulty"),
@@ -83,11 +87,7 @@ def plot_runs(runs: Sequence[Run], out_dir: str | Path) -> list[Path]:
                     series[f"{r.label} {tag}"] = [_pct(r.summary.get(key, {}).get(d, {}).get(kind, {}).get("acc"))
                                                   for d in present]
             _bars(ax, present, series, "accuracy (%)", f"ReasonMap accuracy {title}")
-        fig.tight_layout()
-        p = out / "reasonmap_difficulty.png"
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        paths.append(p)
+        paths.append(_save(fig, out / "reasonmap_difficulty.png"))
 
         cities = sorted({c for r in rm for c in r.summary.get("by_city", {})})
         if cities:
@@ -95,11 +95,7 @@ def plot_runs(runs: Sequence[Run], out_dir: str | Path) -> list[Path]:
             _bars(ax, cities, {r.label: [_pct(r.summary["by_city"].get(c, {}).get("short", {}).get("acc"))
                                          for c in cities] for r in rm},
                   "accuracy S. (%)", "ReasonMap short-question accuracy by city")
-            fig.tight_layout()
-            p = out / "reasonmap_cities.png"
-            fig.savefig(p, dpi=110)
-            plt.close(fig)
-            paths.append(p)
+            paths.append(_save(fig, out / "reasonmap_cities.png"))
     if plus:
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
         labels = [r.label for r in plus]
@@ -110,9 +106,5 @@ def plot_runs(runs: Sequence[Run], out_dir: str | Path) -> list[Path]:
         types = sorted({t for r in plus for t in r.summary.get("by_type", {})})
         _bars(axes[1], types, {r.label: [_pct(r.summary["by_type"].get(t, {}).get("acc")) for t in types]
                                for r in plus}, "accuracy (%)", "ReasonMap-Plus accuracy by type")
-        fig.tight_layout()
-        p = out / "plus_overview.png"
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        paths.append(p)
+        paths.append(_save(fig, out / "plus_overview.png"))
     return paths
