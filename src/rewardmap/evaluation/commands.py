@@ -7,6 +7,9 @@ import os
 import sys
 from pathlib import Path
 
+#: exit status of ``rewardmap eval`` when the run finished but samples are left failed (1: could not run at all)
+EXIT_FAILED_SAMPLES = 3
+
 
 def _csv(values: list[str] | None) -> tuple[str, ...]:
     out: list[str] = []
@@ -55,7 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"),
                     help="hf/vllm weights dtype (default: the checkpoint's)")
     ev.add_argument("--concurrency", type=int, default=16, help="HTTP requests in flight (openai backend)")
-    ev.add_argument("--timeout", type=float, default=120.0, help="HTTP timeout per request, seconds")
+    ev.add_argument("--timeout", type=float, default=120.0,
+                    help="deadline of one HTTP attempt in seconds (connect, send, wait and read the whole reply); "
+                         "each retry gets a new one (default 120)")
+    ev.add_argument("--wait-for-server", type=float, default=15.0, metavar="S",
+                    help="wait up to S seconds for a local server (127.0.0.1/localhost) that still refuses "
+                         "connections, e.g. serve-sim started just before (default 15; 0 = fail at once)")
     ev.add_argument("--max-retries", type=int, default=4, help="HTTP retries per request")
     ev.add_argument("--backoff", type=float, default=0.5, help="first retry wait in seconds (doubles each retry)")
     ev.add_argument("--api-key-env", help="environment variable holding the API key")
@@ -97,6 +105,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ss.add_argument("--hang-rate", type=float, default=0.0, help="rate of requests that stall for --hang-s")
     ss.add_argument("--hang-s", type=float, default=30.0)
     ss.add_argument("--api-key-env", help="require 'Authorization: Bearer $VAR'")
+    ss.add_argument("--max-body-mb", type=float, default=64.0,
+                    help="largest request body accepted, MiB (default 64); larger ones get HTTP 413")
+    ss.add_argument("--idle-timeout", type=float, default=30.0, metavar="S",
+                    help="close a connection (HTTP 408) that sends no complete request for S seconds (default 30)")
+    ss.add_argument("--workers", type=int, default=8,
+                    help="threads answering requests (default 8); connections themselves hold no thread")
     ss.add_argument("--verbose", action="store_true", help="log every request")
     ss.set_defaults(func=_serve_sim)
 
@@ -116,15 +130,21 @@ def _eval(args: argparse.Namespace) -> int:
                        dtype=args.dtype, concurrency=args.concurrency,
                        timeout_s=args.timeout, max_retries=args.max_retries, backoff_s=args.backoff,
                        api_key_env=args.api_key_env, retry_errors=args.retry_errors,
-                       abort_after=args.abort_after, fsync=args.fsync,
+                       abort_after=args.abort_after, fsync=args.fsync, connect_wait_s=args.wait_for_server,
                        progress=not args.quiet)
     summary = run_eval(opts)
+    info = summary["run"]
     if not args.quiet:
         run = load_run(args.out)
         print(text_report([run]))
-        info = summary["run"]
         print(f"{info['samples']} samples ({info['written_now']} new in {info['seconds_now']:.1f} s, "
               f"{info['errors']} with backend errors) → {Path(args.out) / 'results.jsonl'}")
+    if info["errors"]:
+        shown = ", ".join(info.get("failed_ids", [])[:5])
+        print(f"error: {info['errors']} of {info['samples']} samples failed (e.g. {shown}; see 'error' in "
+              f"{Path(args.out) / 'results.jsonl'}) and count as wrong; fix the model/server, then re-run the same "
+              f"command with --retry-errors to ask them again", file=sys.stderr)
+        return EXIT_FAILED_SAMPLES
     return 0
 
 
@@ -156,16 +176,57 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_dataset_dir(path: Path) -> bool:
+    return path.is_dir() and ((path / "dataset_dict.json").is_file() or (path / "state.json").is_file())
+
+
+def load_sim_data(datas: list[str], split: str | None, root: Path | None, log=None) -> list[dict]:
+    """Rows for ``serve-sim``: each ``--data`` is a dataset, or a folder holding datasets (the ``--out`` of
+    ``rewardmap data build``), in which case every dataset inside is served and named in the log. Raises
+    :class:`ConfigError` when no question is found, naming what was expected."""
+    from rewardmap.errors import ConfigError, RewardMapError
+    from rewardmap.evaluation.runner import default_root
+    from rewardmap.evaluation.simulator import load_sim_rows
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    expected = ("expected a dataset written by `rewardmap data build` (e.g. DIR/reasonmap or DIR/reasonmap-plus), "
+                "a parquet/jsonl file, or the folder holding those datasets")
+    where = f" (split {split!r})" if split else ""
+    rows: list[dict] = []
+    for data in datas:
+        path = Path(data)
+        children = [] if _is_dataset_dir(path) or not path.is_dir() else sorted(
+            p for p in path.iterdir() if _is_dataset_dir(p))
+        if children:
+            used, skipped = [], []
+            for child in children:
+                try:
+                    got = load_sim_rows(str(child), split, root or default_root(child))
+                except RewardMapError as exc:
+                    skipped.append(f"{child.name} ({exc})")
+                    continue
+                rows += got
+                used.append(f"{child.name} ({len(got)} rows)")
+            log(f"serve-sim: {data} is a folder of datasets; serving {', '.join(used) or 'none of them'}"
+                + (f"; skipped {'; '.join(skipped)}" if skipped else ""))
+            continue
+        try:
+            rows += load_sim_rows(data, split, root or default_root(data))
+        except RewardMapError as exc:
+            raise ConfigError(f"serve-sim: no questions in --data {data}{where}: {exc}; {expected}") from None
+    if not any(isinstance(r.get("question"), str) and r["question"].strip() for r in rows):
+        raise ConfigError(f"serve-sim: no questions in --data {', '.join(datas)}{where}; {expected}")
+    return rows
+
+
 def _serve_sim(args: argparse.Namespace) -> int:
     from rewardmap.evaluation.runner import default_root
     from rewardmap.evaluation.server import Faults, SimServer
-    from rewardmap.evaluation.simulator import ErrorRates, SimulatedModel, load_sim_rows
+    from rewardmap.evaluation.simulator import ErrorRates, SimulatedModel
 
     errors = ErrorRates.parse(args.error)
-    rows = []
     root = Path(args.root) if args.root else None
-    for data in args.data:
-        rows += load_sim_rows(data, args.split, root or default_root(data))
+    rows = load_sim_data(args.data, args.split, root)
     model = SimulatedModel(rows, root=root or default_root(args.data[0]), errors=errors, seed=args.seed,
                            think=args.think)
     api_key = None
@@ -177,11 +238,13 @@ def _serve_sim(args: argparse.Namespace) -> int:
             raise ConfigError(f"--api-key-env {args.api_key_env}: the variable is not set")
     faults = Faults(args.fail_first, args.fail_rate, args.delay_ms / 1000.0, args.hang_rate, args.hang_s, args.seed)
     server = SimServer(model, host=args.host, port=args.port, model_name=args.model_name, faults=faults,
-                       api_key=api_key, quiet=not args.verbose)
+                       api_key=api_key, quiet=not args.verbose, max_body_bytes=int(args.max_body_mb * 2**20),
+                       idle_timeout_s=args.idle_timeout, workers=args.workers)
     if args.port_file:
         Path(args.port_file).write_text(str(server.server_address[1]), encoding="utf-8")
-    print(f"serve-sim: {len(model)} questions, errors {errors.to_dict()}; listening on {server.url} "
-          f"(model {args.model_name!r}); Ctrl-C to stop", flush=True)
+    # bound and listening from here on (connections wait in the backlog until the loop below accepts them)
+    print(f"serve-sim: ready, listening on {server.url} (model {args.model_name!r}, {len(model)} questions, "
+          f"errors {errors.to_dict()}); Ctrl-C to stop", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

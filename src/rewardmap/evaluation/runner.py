@@ -4,7 +4,10 @@
 ``OUT/results.jsonl`` one record per sample, appended the moment the sample is scored. Running the same command
 again resumes: complete records are kept, a partial last line (``kill -9`` mid-write) is cut and redone, and nothing
 is duplicated. Running with a *different* identity into the same folder is refused (:class:`ConfigError`) so two
-runs are never mixed. ``OUT/summary.json`` is (re)written at the end.
+runs are never mixed, and while a run is going on ``OUT`` is locked (:class:`~rewardmap.evaluation.store.OutputLock`):
+a second run on the same folder is refused with the holder's pid and host. ``OUT/summary.json`` is (re)written at the
+end. Whatever a model or server returns, the runner does not raise: the sample is recorded with ``error`` set and
+the run goes on (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from rewardmap.evaluation.samples import (
     figure_key,
     is_inline_image,
 )
-from rewardmap.evaluation.store import ResultsWriter, read_records
+from rewardmap.evaluation.store import OutputLock, ResultsWriter
 
 RESULTS = "results.jsonl"
 RUN = "run.json"
@@ -76,6 +79,9 @@ class EvalOptions:
     abort_after: int = 64
     fsync: bool = False
     progress: bool = True
+    #: seconds to wait for a *local* server (127.0.0.1/localhost) that refuses connections at start (serve-sim
+    #: started in the background just before); remote servers are never waited for
+    connect_wait_s: float = 15.0
 
     def identity(self) -> dict:
         d = {k: getattr(self, k) for k in IDENTITY_KEYS if hasattr(self, k)}
@@ -242,12 +248,48 @@ def _close(backend: Backend, *, wait: bool) -> None:
 
 def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
              log: Callable[[str], None] | None = None) -> dict:
-    """Evaluate (or resume) and return the summary. ``backend`` / ``rows`` override the spec / data (tests)."""
-    from rewardmap.evaluation.report import summarize
+    """Evaluate (or resume) and return the summary. ``backend`` / ``rows`` override the spec / data (tests).
 
+    Raises :class:`RewardMapError` for setup problems (data, identity, unreachable server, another run holding
+    ``OUT``) and when ``abort_after`` requests in a row fail; never for what a model answers."""
     log = log or (lambda msg: print(msg, file=sys.stderr))
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
+    with OutputLock(out):  # one writer per folder; released however this process ends
+        return _run_locked(opts, out, backend, rows, log)
+
+
+def _record_for(sample: Sample, gen, opts: EvalOptions, root) -> dict:
+    """The record of one answer. Whatever the backend returned, a failure of answer extraction or scoring is
+    recorded as the sample's error (bad model output is a score, not an exception). Only a setup problem of the
+    data (:class:`RewardMapError`, e.g. a station file that cannot be found) propagates: it would hit every sample."""
+    text = gen.text if isinstance(gen.text, str) else ("" if gen.text is None else str(gen.text))
+    error = gen.error if gen.error is None or isinstance(gen.error, str) else str(gen.error)
+    tokens = gen.tokens if isinstance(gen.tokens, int) and not isinstance(gen.tokens, bool) else None
+    latency = gen.latency_s if isinstance(gen.latency_s, int | float) else 0.0
+    attempts = gen.attempts if isinstance(gen.attempts, int) else 0
+    answer = ""
+    try:
+        answer = extract_answer(text, opts.reasoning) if not error else ""
+        metrics = score_sample(sample, answer, variant=opts.variant, parse=opts.parse, root=root)
+    except RewardMapError:
+        raise
+    except Exception as exc:  # a scorer bug must not end a run of thousands of samples
+        error = f"scoring failed: {type(exc).__name__}: {exc}"
+        try:
+            metrics = score_sample(sample, "", variant=opts.variant, parse=opts.parse, root=root)
+        except Exception:
+            metrics = {"correct": False, "parsed": None, "weight": 1.0}
+            if sample.task == "planning":
+                metrics.update({"map_score": 0.0, "max_score": 0.0, "components": {}, "best_plan": None})
+    return make_record(sample, text, answer, metrics, tokens=tokens, latency_s=latency, attempts=attempts,
+                       error=error, benchmark=opts.benchmark)
+
+
+def _run_locked(opts: EvalOptions, out: Path, backend: Backend | None, rows, log: Callable[[str], None]) -> dict:
+    from rewardmap.evaluation.report import summarize
+
+    t_setup = time.perf_counter()
     identity = opts.identity()
     root = Path(opts.root) if opts.root else default_root(opts.data)
     if rows is None:
@@ -262,7 +304,7 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
     if (out / RUN).exists():
         try:
             run_info["created"] = json.loads((out / RUN).read_text(encoding="utf-8")).get("created", run_info["created"])
-        except ValueError:
+        except (ValueError, AttributeError):
             pass
     run_info["updated"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     _write_json(out / RUN, run_info)
@@ -275,13 +317,19 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
     if done:
         log(f"resume: {len(samples) - len(todo)} of {len(samples)} samples already done")
     t_start = time.perf_counter()
+    seconds_setup = t_start - t_setup
     n_written = 0
     if todo:
         own_backend = backend is None
         backend = backend or build_backend(opts)
         check = getattr(backend, "check", None)
         if callable(check):
-            check()
+            import inspect
+
+            if "wait_s" in inspect.signature(check).parameters:
+                check(wait_s=opts.connect_wait_s, log=log)
+            else:
+                check()
         loader = ImageLoader(root, min_pixels=opts.min_pixels, max_pixels=opts.max_pixels)
         figure_copies = FigureCopies(out / "figures")
         prompts = []
@@ -302,23 +350,21 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
         try:
             for i, gen in backend.stream(prompts):
                 s = todo[i]
-                answer = extract_answer(gen.text, opts.reasoning) if not gen.error else ""
-                metrics = score_sample(s, answer, variant=opts.variant, parse=opts.parse, root=root)
-                rec = make_record(s, gen.text, answer, metrics, tokens=gen.tokens, latency_s=gen.latency_s,
-                                  attempts=gen.attempts, error=gen.error, benchmark=opts.benchmark)
+                rec = _record_for(s, gen, opts, root)
                 if rec["figure"] is None:
                     rec["figure"] = figure_copies.get(s.row)
                 writer.append(rec)
                 n_written += 1
-                if gen.error and len(seen_errors) < 5 and gen.error[:60] not in seen_errors:
-                    seen_errors.add(gen.error[:60])
-                    log(f"sample {s.id}: {gen.error}")
+                err = rec["error"]
+                if err and len(seen_errors) < 5 and err[:60] not in seen_errors:
+                    seen_errors.add(err[:60])
+                    log(f"sample {s.id}: {err}")
                 # only transport failures count towards stopping; a sample whose request could not be built (e.g.
                 # its map is missing) is recorded with its error and the run goes on
-                failing = failing + 1 if gen.error and gen.attempts > 0 else 0
+                failing = failing + 1 if err and rec["attempts"] > 0 else 0
                 if opts.abort_after and failing >= opts.abort_after:
                     raise RewardMapError(
-                        f"{failing} requests in a row failed (last: {gen.error}); stopping. The results so far are "
+                        f"{failing} requests in a row failed (last: {err}); stopping. The results so far are "
                         f"kept in {out / RESULTS}: fix the model/server, then re-run with --retry-errors")
                 n_correct += int(rec["correct"])
                 if bar is not None:
@@ -340,11 +386,14 @@ def run_eval(opts: EvalOptions, *, backend: Backend | None = None, rows=None,
                 backend.close()
     else:
         writer.close()
-    elapsed = time.perf_counter() - t_start
-    records = [r for r in read_records(out / RESULTS) if r["id"] in {s.id for s in samples}]
+    t_final = time.perf_counter()
+    ids = {s.id for s in samples}  # built once: finalisation is linear in the number of records
+    records = [r for r in writer.records.values() if r["id"] in ids]
     summary = summarize(records, opts.benchmark)
-    summary["run"] = {"samples": len(samples), "written_now": n_written, "seconds_now": round(elapsed, 3),
-                      "errors": sum(1 for r in records if r.get("error")),
-                      "model": opts.model, "out": str(out)}
+    failed = [r["id"] for r in records if r.get("error")]
+    summary["run"] = {"samples": len(samples), "written_now": n_written, "seconds_now": round(t_final - t_start, 3),
+                      "seconds_setup": round(seconds_setup, 3), "errors": len(failed), "failed_ids": failed[:20],
+                      "missing": len(samples) - len(records), "model": opts.model, "out": str(out)}
     _write_json(out / SUMMARY, summary)
+    summary["run"]["seconds_finalise"] = round(time.perf_counter() - t_final, 3)
     return summary

@@ -5,16 +5,35 @@ Each record is one line written with a single ``write`` of the complete bytes, t
 (no trailing newline, or not valid JSON), cuts it off and reports its id as not done, so the runner redoes it. A
 record is keyed by ``id``; the reader keeps the last record per id, so a redone sample (e.g. ``--retry-errors``)
 replaces the earlier one instead of counting twice.
+
+Text that cannot be written as UTF-8 (a lone surrogate from a model reply) never fails an append: it is written with
+U+FFFD in its place. :class:`OutputLock` makes sure only one process writes into an output folder at a time.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from rewardmap.errors import DataError
+from rewardmap.errors import ConfigError, DataError
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub_surrogates(value):
+    """``value`` (JSON-like: dicts, lists, strings) with every lone surrogate replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {scrub_surrogates(k): scrub_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_surrogates(v) for v in value]
+    return value
 
 
 def read_records(path: str | Path) -> list[dict]:
@@ -88,7 +107,12 @@ class ResultsWriter:
         """Write one record as one line (a single ``write`` call), then flush it to the OS."""
         if "id" not in record:
             raise DataError("result record has no 'id'", source=self.path)
-        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        try:
+            line = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate somewhere in the record
+            record = scrub_surrogates(record)
+            line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         view = memoryview(line)
         while view:
             n = os.write(self._fd, view)
@@ -107,3 +131,72 @@ class ResultsWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class OutputLock:
+    """An exclusive lock on an output folder (``DIR/.rewardmap.lock``), held for the whole run.
+
+    The lock is an advisory ``flock`` on that file, which the kernel releases when the holding process ends for any
+    reason (``kill -9`` included), so a stale lock never blocks a later run; the file itself stays and records the
+    last holder (pid, host, start time) for the message a refused run prints. On Windows ``msvcrt.locking`` plays
+    the same role. A lock on a network file system is only as good as its ``flock`` support."""
+
+    NAME = ".rewardmap.lock"
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / self.NAME
+        self._fd = -1
+
+    def _holder(self) -> str:
+        try:
+            info = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError):
+            info = {}
+        if not isinstance(info, dict) or "pid" not in info:
+            return "another process (holder not recorded yet)"
+        return f"pid {info.get('pid')} on {info.get('host')}, since {info.get('since')}"
+
+    def _refuse(self) -> ConfigError:
+        return ConfigError(f"{self.folder}: in use by another rewardmap eval ({self._holder()}); wait for it to "
+                           f"finish, stop it, or use another --out")
+
+    def acquire(self) -> OutputLock:
+        """Take the lock or raise :class:`ConfigError` naming the holder (never waits)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        me = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                         "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            _lock_fd(fd)
+        except OSError:
+            os.close(fd)
+            raise self._refuse() from None
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, me.encode("utf-8"))
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # closing the descriptor releases the lock
+            self._fd = -1
+
+    def __enter__(self) -> OutputLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _lock_fd(fd: int) -> None:
+    """Non-blocking exclusive lock of ``fd``, released by the kernel when the process ends (OSError if held)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

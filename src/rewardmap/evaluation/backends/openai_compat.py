@@ -3,16 +3,26 @@
 Only the standard library is used (``http.client`` with one keep-alive connection per worker thread). The API key is
 read from an environment variable at construction and only ever placed in the ``Authorization`` header: it is never
 logged, never part of ``repr`` and never written to run outputs.
+
+Reliability promises (docs/reliability.md): ``timeout_s`` is a deadline for a whole attempt (connect, send, headers
+and body), enforced by one watchdog thread that shuts the socket of an attempt past its deadline, so a server that
+drips one byte at a time cannot hold a request longer; and no reply, however odd (a body that is not an object, a
+``message`` that is a string, a non-text content part, a token count of ``inf``), raises: it becomes the sample's
+``error``, naming what was found and what was expected. A bad ``usage`` only drops the token count.
 """
 
 from __future__ import annotations
 
 import base64
+import heapq
 import http.client
 import io
+import itertools
 import json
+import math
 import os
 import random
+import re
 import socket
 import threading
 import time
@@ -24,6 +34,10 @@ from urllib.parse import urlsplit
 
 from rewardmap.errors import ConfigError
 from rewardmap.evaluation.backends.base import Generation, ImageRef, Prompt
+
+#: Hosts for which ``check`` waits (``wait_s``) while the connection is refused: a local server that is starting.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 #: Environment variables searched (in order) for the API key when none is named explicitly.
 API_KEY_ENV_VARS = ("REWARDMAP_API_KEY", "OPENAI_API_KEY")
@@ -82,7 +96,7 @@ class OpenAIBackend:
         model: the ``model`` field sent to the server.
         base_url: e.g. ``http://127.0.0.1:8000/v1`` (``/chat/completions`` is appended).
         concurrency: requests in flight at once.
-        timeout_s: per-request socket timeout.
+        timeout_s: deadline of one attempt (connect, send, wait, read), seconds; retries get a fresh deadline.
         retry: retry policy for connection errors, timeouts and retryable HTTP statuses.
         max_tokens: ``max_tokens`` of the request (2,048, as the papers' open-model setting).
         temperature: 0 = greedy (the papers' setting).
@@ -124,6 +138,7 @@ class OpenAIBackend:
         self._rng_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._closing = False
+        self._deadlines = _Deadlines()
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r}, concurrency={self.concurrency})"
@@ -167,14 +182,31 @@ class OpenAIBackend:
         body.update(self.extra_body)
         return body
 
-    def check(self) -> None:
+    def check(self, wait_s: float = 0.0, log=None) -> None:
         """Fail fast (:class:`ConfigError`) when nothing listens at the server address, instead of retrying every
-        sample against a dead endpoint."""
-        try:
-            socket.create_connection((self._host, self._port or (443 if self._scheme == "https" else 80)),
-                                     timeout=min(10.0, self.timeout_s)).close()
-        except OSError as exc:
-            raise ConfigError(f"cannot reach the model server at {self.base_url}: {exc}") from None
+        sample against a dead endpoint. A *local* server (127.0.0.1, localhost, ::1) that refuses the connection
+        is given up to ``wait_s`` seconds to start listening (``serve-sim &`` followed at once by ``eval``); any
+        other failure — or a remote host — is refused at once."""
+        address = (self._host, self._port or (443 if self._scheme == "https" else 80))
+        local = self._host in LOCAL_HOSTS
+        end = time.monotonic() + (max(0.0, wait_s) if local else 0.0)
+        announced = False
+        while True:
+            try:
+                socket.create_connection(address, timeout=min(10.0, self.timeout_s)).close()
+                return
+            except ConnectionRefusedError as exc:
+                if time.monotonic() >= end:
+                    waited = f" (waited {wait_s:g} s for the local server to start)" if local and wait_s > 0 else ""
+                    raise ConfigError(f"cannot reach the model server at {self.base_url}: {exc}{waited}; start "
+                                      f"the server first, or check the URL in --model") from None
+                if not announced and log is not None:
+                    log(f"waiting up to {wait_s:g} s for the model server at {self.base_url} to listen ...")
+                    announced = True
+                time.sleep(0.1)
+            except OSError as exc:
+                raise ConfigError(f"cannot reach the model server at {self.base_url}: {exc}; check the URL in "
+                                  f"--model") from None
 
     # -- transport ------------------------------------------------------------------------------------------------
     def _connection(self) -> http.client.HTTPConnection:
@@ -196,16 +228,26 @@ class OpenAIBackend:
         if self.__api_key:
             headers["Authorization"] = f"Bearer {self.__api_key}"
         conn = self._connection()
+        timeout = _HTTPFailure(f"timeout: no complete response within {self.timeout_s:g} s (the deadline of one "
+                               f"attempt)", retryable=True)
+        armed = self._deadlines.arm(time.monotonic() + self.timeout_s, conn)
         try:
             conn.request("POST", self._path, body=payload, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
         except TimeoutError as exc:
             self._drop_connection()
-            raise _HTTPFailure(f"timeout after {self.timeout_s:g} s", retryable=True) from exc
+            raise timeout from exc
         except (OSError, http.client.HTTPException) as exc:
             self._drop_connection()
+            if armed.fired:  # the watchdog shut the socket: the deadline passed
+                raise timeout from exc
             raise _HTTPFailure(f"connection error: {type(exc).__name__}: {exc}", retryable=True) from exc
+        finally:
+            self._deadlines.disarm(armed)
+        if armed.fired:  # the reply completed just as the deadline passed: the socket may be shut, do not reuse it
+            self._drop_connection()
+            raise timeout
         if resp.status != 200:
             if resp.getheader("Connection", "").lower() == "close":
                 self._drop_connection()
@@ -221,7 +263,7 @@ class OpenAIBackend:
                                retry_after=retry_after)
         try:
             return json.loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             raise _HTTPFailure(f"response is not JSON: {data[:120]!r}", retryable=True) from exc
 
     def complete(self, prompt: Prompt) -> Generation:
@@ -280,19 +322,145 @@ class OpenAIBackend:
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=True)
             self._pool = None
+        if wait:
+            self._deadlines.stop()
 
 
-def _parse_completion(data: dict) -> tuple[str, int | None]:
+class _Armed:
+    __slots__ = ("conn", "deadline", "done", "fired")
+
+    def __init__(self, conn: http.client.HTTPConnection, deadline: float) -> None:
+        self.conn = conn
+        self.deadline = deadline
+        self.fired = False
+        self.done = False
+
+
+class _Deadlines:
+    """One watchdog thread for all attempts of a backend: when an attempt passes its deadline, its socket is shut
+    down, which ends a blocked ``send``/``recv`` at once (a socket timeout alone bounds each read, not the whole
+    reply). An attempt still connecting is checked again every 50 ms until it has a socket or is done."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Armed]] = []
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def arm(self, deadline: float, conn: http.client.HTTPConnection) -> _Armed:
+        entry = _Armed(conn, deadline)
+        with self._cond:
+            heapq.heappush(self._heap, (deadline, next(self._seq), entry))
+            if self._thread is None or not self._thread.is_alive():
+                self._stopped = False
+                self._thread = threading.Thread(target=self._run, name="rewardmap-http-deadlines", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        return entry
+
+    def disarm(self, entry: _Armed) -> None:
+        with self._cond:
+            entry.done = True
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait(1.0)
+                    continue
+                due, _, entry = self._heap[0]
+                now = time.monotonic()
+                if due > now:
+                    self._cond.wait(due - now)
+                    continue
+                heapq.heappop(self._heap)
+                entry.fired = True
+                sock = entry.conn.sock
+                if sock is None:  # still connecting (bounded by the connect timeout): look again soon
+                    heapq.heappush(self._heap, (now + 0.05, next(self._seq), entry))
+                    continue
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def _describe(value) -> str:
+    if value is None:
+        return "missing (null)"
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}{'…' if len(text) > 60 else ''}"
+
+
+def _bad_shape(where: str, value, expected: str) -> _HTTPFailure:
+    return _HTTPFailure(f"unexpected response: {where} is {_describe(value)}, expected {expected}", retryable=False)
+
+
+def _token_count(usage) -> int | None:
+    """``usage.completion_tokens`` when it is a finite non-negative whole number, else ``None`` (a server's broken
+    token count is not worth losing the answer for)."""
+    if not isinstance(usage, dict):
+        return None
+    n = usage.get("completion_tokens")
+    if isinstance(n, bool) or not isinstance(n, int | float):
+        return None
+    if isinstance(n, float) and (not math.isfinite(n) or not n.is_integer()):
+        return None
+    return int(n) if n >= 0 else None
+
+
+def _scrub(text: str) -> str:
+    """Lone surrogates (``"\\ud800"`` in a JSON reply) cannot be written as UTF-8: each becomes U+FFFD."""
     try:
-        message = data["choices"][0]["message"]
-    except (KeyError, IndexError, TypeError) as exc:
-        raise _HTTPFailure(f"unexpected response shape: {str(data)[:120]}", retryable=False) from exc
-    content = message.get("content") or ""
-    if isinstance(content, list):  # some servers return content parts
-        content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+
+
+def _parse_completion(data) -> tuple[str, int | None]:
+    """Text and token count of a chat-completion body; any other shape raises a non-retryable ``_HTTPFailure``
+    naming the field, what it held and what was expected."""
+    if not isinstance(data, dict):
+        raise _bad_shape("the body", data, "a JSON object with 'choices'")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise _bad_shape("'choices'", choices, "a non-empty list")
+    if not isinstance(choices[0], dict):
+        raise _bad_shape("choices[0]", choices[0], "an object with 'message'")
+    message = choices[0].get("message")
+    if not isinstance(message, dict):
+        raise _bad_shape("choices[0].message", message, "an object with 'content'")
+    content = message.get("content")
+    if content is None:
+        content = ""
+    elif isinstance(content, list):  # some servers return content parts
+        texts = []
+        for i, part in enumerate(content):
+            if isinstance(part, str):
+                texts.append(part)
+            elif isinstance(part, dict):
+                if part.get("type", "text") != "text":
+                    continue  # e.g. an image part: not text
+                if not isinstance(part.get("text"), str):
+                    raise _bad_shape(f"choices[0].message.content[{i}].text", part.get("text"), "a string")
+                texts.append(part["text"])
+            else:
+                raise _bad_shape(f"choices[0].message.content[{i}]", part, "a string or an object with 'text'")
+        content = "".join(texts)
+    elif not isinstance(content, str):
+        raise _bad_shape("choices[0].message.content", content, "a string, a list of parts or null")
     reasoning = message.get("reasoning_content")
+    if reasoning is not None and not isinstance(reasoning, str):
+        raise _bad_shape("choices[0].message.reasoning_content", reasoning, "a string or null")
     if reasoning:  # keep a reasoning model's thoughts so answer extraction sees the same text as a local run
         content = f"<think>{reasoning}</think>{content}"
-    usage = data.get("usage") or {}
-    tokens = usage.get("completion_tokens")
-    return str(content), (int(tokens) if isinstance(tokens, int | float) else None)
+    return _scrub(content), _token_count(data.get("usage"))
