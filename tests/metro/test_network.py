@@ -112,7 +112,6 @@ def test_round_trip_is_lossless(tmp_path, toy_network):
     ('{"Line 1": "A Station"}', "line 'Line 1': expected a list"),
     ('{"Line 1": []}', "line 'Line 1': the line has no stations"),
     ('{"Line 1": ["A", 3]}', "line 'Line 1': entry 1 is int"),
-    ('{"Line 1": ["A", "B", "A", "C"]}', "line 'Line 1': station 'A' appears twice"),
     ('{"Line 1": ["A", " (Transfer Station)"]}', "empty station name"),
     ("{}", "defines no lines"),
 ])
@@ -124,6 +123,21 @@ def test_bad_station_files_name_the_file_and_line(tmp_path, content, fragment):
     assert str(path) in str(info.value)
     assert fragment in str(info.value)
     assert isinstance(info.value, RewardMapError)
+
+
+def test_a_name_twice_on_one_line_is_two_stations_with_a_warning(tmp_path):
+    """New York's B line lists two distinct "7 Av" stations: the file loads (the released code keeps both entries),
+    the repeat is a station of its own on that line, and routes through it stay right."""
+    path = tmp_path / "ny.json"
+    path.write_text('{"B": ["7 Av", "Prospect", "7 Av", "Church"], "Q": ["7 Av", "Times Sq"]}', encoding="utf-8")
+    net = load_network(path)
+    assert [w.code for w in net.warnings if w.code == "repeated_name"] == ["repeated_name"]
+    assert len(net.lines["B"]) == 4 and len(net.stations) == 5
+    assert net.line("B").keys[0] != net.line("B").keys[2]
+    from rewardmap.metro import RoutePlanner
+
+    route = RoutePlanner(net).optimal_routes("Times Sq", "Church")[0]
+    assert route.transfers == 1 and route.legs[0].line == "Q"
 
 
 def test_missing_file_is_a_station_file_error(tmp_path):

@@ -27,10 +27,13 @@ def rm_row(**extra) -> dict:
 
 
 def test_short_correct_answer_gets_points_and_bonus():
-    s = score_reasonmap(answer(("Line 1", "A Station", "C Station")), rm_row())
+    s = score_reasonmap(answer(("Line 1", "A Station", "C Station")), rm_row(), variant="paper")
     assert s.correct
     assert s.components == {"endpoints": 1.0, "route_name": 2.0, "stops": 2.0, "num_via": 0.0, "via": 0.0}
     assert (s.map_score, s.max_score, s.best_plan) == (15.0, 20.0, "1")
+    # official (main.py): outside China the route-name rules run on the answer's own name, so no +2
+    s = score_reasonmap(answer(("Line 1", "A Station", "C Station")), rm_row())
+    assert s.components["route_name"] == 0.0 and s.map_score == 13.0
 
 
 def test_short_wrong_line_scores_partial_credit_and_wrong_endpoints_score_zero():
@@ -51,22 +54,24 @@ def test_best_plan_wins_and_reference_names_are_normalised():
                      "num_via_stops": 0}],
               "2": [{"route_name": "Metro 1 Line", "departure_stop": "A", "arrival_stop": "C", "via_stops": ["B"],
                      "num_via_stops": 1}]}
-    s = score_reasonmap(answer(("Line 1", "A Station", "C Station")), rm_row(routes=routes))
+    s = score_reasonmap(answer(("Line 1", "A Station", "C Station")), rm_row(routes=routes), variant="paper")
     assert s.best_plan == "2" and s.map_score == 15.0
+    s = score_reasonmap(answer(("Line 1", "A Station", "C Station")), rm_row(routes=routes))
+    assert s.best_plan == "2" and s.map_score == 13.0  # official: a tie, and the last best plan is kept
 
 
 def test_official_reference_arrival_quirk_and_paper_fix():
     routes = {"1": [{"route_name": "Line 1", "departure_stop": "A Station", "arrival_stop": "C Station",
                      "via_stops": [], "num_via_stops": 1}]}
     text = answer(("Line 1", "A Station", "C Station"))
-    assert score_reasonmap(text, rm_row(routes=routes)).map_score == 14.0  # arrival := departure (released bug)
+    assert score_reasonmap(text, rm_row(routes=routes)).map_score == 12.0  # arrival := departure, no route-name +2
     assert score_reasonmap(text, rm_row(routes=routes), variant="paper").map_score == 15.0
 
 
 def test_long1_num_via_denominator_official_vs_paper():
     text = "Route Name: Line 1\nDeparture Stop: A Station\nArrival Stop: C Station\nNumber of Via Stops: {}\n"
     exact = score_reasonmap(text.format(1), rm_row(), question="long1")
-    assert exact.components["num_via"] == 4.0 and exact.map_score == 1 + 2 + 2 + 4 + 20
+    assert exact.components["num_via"] == 4.0 and exact.map_score == 1 + 0 + 2 + 4 + 20
     off = score_reasonmap(text.format(3), rm_row(), question="long1")
     paper = score_reasonmap(text.format(3), rm_row(), question="long1", variant="paper")
     assert off.components["num_via"] == 0.0  # 4 − 2/1·4 < 0

@@ -42,12 +42,20 @@ def split_tags(entry: str) -> tuple[str, bool, bool]:
     return name, transfer, branch
 
 
-def strip_tags_official(entry: str) -> str:
-    """The official tag removal: four plain ``str.replace`` calls (custom.py, main.py, main_plus.py).
+#: Tag removal order of the released reward manager (``custom.py``) and of the ReasonMap evaluation (``main.py``).
+TAG_ORDER = {
+    "reward": (" (Transfer Station)", " (Branch-starting Station)", "（换乘站）", "（支线起始站）"),
+    "eval": ("（换乘站）", "（支线起始站）", " (Transfer Station)", " (Branch-starting Station)"),
+}
+
+
+def strip_tags_official(entry: str, order: str = "reward") -> str:
+    """The official tag removal: four plain ``str.replace`` calls, in the order of ``custom.py`` (``"reward"``) or
+    ``main.py`` (``"eval"``); the order matters only when removing one tag spells another.
 
     Quirk kept: ``"Court St Station(Transfer Station)"`` (no space) and surrounding spaces survive.
     """
-    for tag in (*TRANSFER_TAGS, *BRANCH_TAGS):
+    for tag in TAG_ORDER[order]:
         entry = entry.replace(tag, "")
     return entry
 
@@ -68,12 +76,40 @@ def render_entry(name: str, transfer: bool, branch: bool) -> str:
     return out
 
 
+_OPENERS = "(（"
+_CLOSERS = ")）"
+
+
+def drop_parenthesised(text: str) -> str:
+    """``re.sub(r"[\\(（][^\\)）]*[\\)）]", "", text)`` of both released cleaners, in linear time: from each opening
+    parenthesis (ASCII or full-width) up to the first closing one after it, inclusive; an opening parenthesis with no
+    closing one after it stays (and so does everything after it)."""
+    if "(" not in text and "（" not in text:
+        return text
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        j = min((k for k in (text.find("(", i), text.find("（", i)) if k >= 0), default=-1)
+        if j < 0:
+            break
+        close = min((k for k in (text.find(")", j + 1), text.find("）", j + 1)) if k >= 0), default=-1)
+        if close < 0:
+            break
+        out.append(text[i:j])
+        i = close + 1
+    out.append(text[i:])
+    return "".join(out)
+
+
+@lru_cache(maxsize=65536)
 def clean_eval(text: str) -> str:
-    """ReasonMap evaluation ``clean_string`` (tools.py): drop Metro/metro , * newlines, parenthesised groups,
-    whitespace and dashes; lowercase. Does not remove "Station" or "站"."""
+    """ReasonMap evaluation ``clean_string`` (tools.py), exactly: drop Metro/metro , * newlines, parenthesised groups
+    (:func:`drop_parenthesised`), whitespace and dashes; lowercase. Does not remove "Station" or "站". Not idempotent
+    ("METRO" survives once and is removed by a second pass), which the released checkers rely on."""
     for token in ("Metro", "metro", ",", "*", "\n"):
         text = text.replace(token, "")
-    text = _PAREN_RE.sub("", text)
+    text = drop_parenthesised(text)
     text = _WS_DASH_RE.sub("", text)
     return text.lower()
 
@@ -90,7 +126,7 @@ def clean_reward(text: str) -> str:
     text = text.replace("Asian Games Village", "yayuncun")
     if text.endswith("站"):
         text = text[:-1]
-    text = _PAREN_RE.sub("", text)
+    text = drop_parenthesised(text)
     text = _WS_DASH_RE.sub("", text)
     return text.lower()
 

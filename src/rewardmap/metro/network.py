@@ -16,7 +16,9 @@ Rules (documented in ``docs/metro.md``):
   the other arm later, at a position the file does not mark. With ``branch_arms={line: [first stop of the later
   arm]}`` the later arm is attached to the nearest preceding branch station; without it the list is read as one
   path (what the official index slicing does) and a ``branch_split_unknown`` warning is reported.
-* **A station twice on one line** (other than a loop's closing repeat) is an error naming the file and the line.
+* **A name twice on one line** (other than a loop's closing repeat) is read as two distinct stations (New York's B
+  line lists two "7 Av"); the later entry becomes a station of its own on that line only, with a ``repeated_name``
+  warning. The builders never ask about such a name; the official scorers see the raw entries, as released.
 """
 
 from __future__ import annotations
@@ -252,13 +254,19 @@ class Network:
                 entries.append(StopEntry(name=name, raw=raw, transfer_tag=transfer, branch_tag=branch))
             keys = [key_for(e.name, line_name) for e in entries]
             closed = len(keys) > 2 and keys[0] == keys[-1]
-            topo_keys = keys[:-1] if closed else keys
+            topo_keys = keys[:-1] if closed else list(keys)
             seen: dict[str, int] = {}
             for pos, k in enumerate(topo_keys):
                 if k in seen:
-                    raise StationFileError(
-                        src, f"station {entries[pos].name!r} appears twice (entries {seen[k]} and {pos}); only a "
-                        "loop may repeat its first station as its last entry", line=line_name)
+                    # two distinct stations with one name on one line (New York's B line lists two "7 Av"): the
+                    # released code keeps both entries; we keep both as stations of their own (the later one only
+                    # on this line), so planning stays right and no question is asked about the name
+                    topo_keys[pos] = f"{k}#{line_name}#{pos}"
+                    warnings.append(DataWarning(
+                        "repeated_name", f"{line_name}: {entries[pos].name!r} appears twice (entries {seen[k]} and "
+                        f"{pos}); read as two stations, and no question names it", line=line_name,
+                        station=entries[pos].name))
+                    continue
                 seen[k] = pos
             is_loop = closed or line_name in loops
             arm_edges, cut_edges = _branch_topology(line_name, entries[: len(topo_keys)], topo_keys,

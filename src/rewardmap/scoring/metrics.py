@@ -35,6 +35,7 @@ from typing import Any
 
 from rewardmap.errors import DataError
 from rewardmap.metro import Network, clean_eval
+from rewardmap.scoring import released
 from rewardmap.scoring.correctness import extract_plus, planning_correct, plus_correct
 from rewardmap.scoring.parsing import (
     ParsedSection,
@@ -275,6 +276,16 @@ def score_reasonmap(response: str, row: Any, *, question: str = "short", variant
     text = response if isinstance(response, str) else ("" if response is None else str(response))
     if reasoning:
         text = strip_reasoning(text)
+    if variant == "official" and parse == "official":
+        # main.py, step for step (rewardmap.scoring.released)
+        lists, lookups = released.station_lists(network, "eval")
+        city = str(row_field(row, "city", "") or network.city or "")
+        verdict = released.map_score(text, template, lists, plans, s1, s2, country, city, lookups)
+        return ReasonMapScore(
+            correct=verdict.correct, map_score=float(verdict.map_score), max_score=20.0 if template == "short" else 40.0,
+            template=template, best_plan=verdict.best_plan, parsed=parse_route_official(text, template),
+            components={"endpoints": verdict.endpoints, "route_name": verdict.route_name, "stops": verdict.stops,
+                        "num_via": float(verdict.num_via), "via": float(verdict.via)})
     sections = parse_route_tolerant(text) if parse == "tolerant" else parse_route_official(text, template)
     correct = planning_correct(network, sections, s1, s2, cleaner="eval", line_names="official")
     cap = 10.0 if template == "short" else 20.0

@@ -169,7 +169,7 @@ def _fix_a_slash_b(string: str) -> str:
         return string
     try:
         a, b = int(parts[0]), int(parts[1])
-    except ValueError:
+    except ValueError:  # also int()'s digit limit, which the released bare ``except`` catches too
         return string
     if string != f"{a}/{b}":
         return string
@@ -185,37 +185,39 @@ def _fix_sqrt(string: str) -> str:
         if split[:1] and split[0] != "{":
             out += "\\sqrt{" + split[0] + "}" + split[1:]
         else:
-            out += split
+            out += "\\sqrt" + split
     return out
 
 
 def _strip_string(string: str) -> str:
-    """The MATH benchmark normaliser used by ``find_math_answer`` (guards added where the original would raise)."""
+    """The released ``_strip_string`` (MATH normaliser as modified there), step for step: note that every ``$`` goes,
+    ``\\frac`` fixing runs only when the text holds "sqrt", and an ``=`` / ``\\approx`` keeps the part after it
+    when there is exactly one."""
     for old, new in (("\n", ""), ("\\!", ""), ("\\\\", "\\"), ("tfrac", "frac"), ("dfrac", "frac"),
-                     ("\\left", ""), ("\\right", ""), ("^{\\circ}", ""), ("^\\circ", ""), ("\\$", "")):
+                     ("\\left", ""), ("\\right", ""), ("^{\\circ}", ""), ("^\\circ", ""), ("\\$", ""), ("$", "")):
         if old in string:
             string = string.replace(old, new)
-    if "\\text{ " in string:  # _remove_right_units (unreachable after find_math_answer removed "\\text")
-        string = string.split("\\text{ ")[0]
+    string = string.split("\\text{ ")[0]  # _remove_right_units
     string = string.replace("\\%", "")
     string = string.replace(" .", " 0.").replace("{.", "{0.")
     if not string:
         return string
     if string[0] == ".":
         string = "0" + string
-    if "=" in string:
-        parts = string.split("=")
-        if len(parts) == 2 and len(parts[0]) <= 2:
-            string = parts[1]
-    string = _fix_sqrt(string)
+    parts = string.split("=")
+    if len(parts) == 2:
+        string = parts[1]
+    parts = string.split("\\approx")
+    if len(parts) == 2:
+        string = parts[1]
+    if "sqrt" in string:
+        string = _fix_sqrt(string)
     string = string.replace(" ", "")
-    if "\\frac" in string:
+    if "sqrt" in string:
         string = _fix_fracs(string)
     if string == "0.5":
         string = "\\frac{1}{2}"
-    if "/" in string:
-        string = _fix_a_slash_b(string)
-    return string
+    return _fix_a_slash_b(string)
 
 
 # ---------------------------------------------------------------------------------------- ReasonMap-Plus (tolerant)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rewardmap.errors import DataError, RewardMapError
+from rewardmap.scoring import released
 from rewardmap.scoring.config import RewardConfig, resolve_config
 from rewardmap.scoring.correctness import extract_plus, planning_correct, plus_correct
 from rewardmap.scoring.detail import counting1_detail, planning_detail_official, planning_detail_paper
@@ -153,22 +154,34 @@ def score_response(response: str, row: Any, config: RewardConfig | str = "offici
         s1, s2 = _station(row, "station_1"), _station(row, "station_2")
         transfers = transfer_count(row)
         network = (cache if cache is not None else DEFAULT_CACHE).network_for_row(row, stations_root)
-        if cfg.parse == "tolerant":
-            sections = parse_route_tolerant(text)
-            detail_sections = sections
-        else:
+        if cfg.parse == "official" and cfg.cleaner == "reward" and cfg.line_names == "official":
+            # the released reward, step for step (rewardmap.scoring.released)
+            lists, lookups = released.station_lists(network, "reward")
+            correct, official_detail, _ = released.reward_planning(text, lists, s1, s2, transfers, lookups)
             sections = parse_route_official(text, "short")
-            detail_sections = sections if cfg.detail != "official" or _same_labels(text) else \
-                parse_route_official(text, "short", labels_case_sensitive=False)
-        parsed = sections
-        correct = planning_correct(network, sections, s1, s2, cleaner=cfg.cleaner, line_names=cfg.line_names)
+            parsed = sections
+            if cfg.detail == "official" and cfg.alpha:
+                detail = official_detail
+            elif cfg.detail == "paper" and cfg.alpha:
+                detail = planning_detail_paper(network, sections, s1, s2, transfers, cleaner=cfg.cleaner,
+                                               line_names=cfg.line_names)
+        else:
+            if cfg.parse == "tolerant":
+                sections = parse_route_tolerant(text)
+                detail_sections = sections
+            else:
+                sections = parse_route_official(text, "short")
+                detail_sections = sections if cfg.detail != "official" or _same_labels(text) else \
+                    parse_route_official(text, "short", labels_case_sensitive=False)
+            parsed = sections
+            correct = planning_correct(network, sections, s1, s2, cleaner=cfg.cleaner, line_names=cfg.line_names)
+            if cfg.detail == "official" and cfg.alpha:
+                detail = planning_detail_official(network, detail_sections, s1, s2, transfers, cleaner=cfg.cleaner,
+                                                  line_names=cfg.line_names)
+            elif cfg.detail == "paper" and cfg.alpha:
+                detail = planning_detail_paper(network, detail_sections, s1, s2, transfers, cleaner=cfg.cleaner,
+                                               line_names=cfg.line_names)
         format_ok = bool(sections) and all(MISSING not in (s.route_name, s.departure, s.arrival) for s in sections)
-        if cfg.detail == "official" and cfg.alpha:
-            detail = planning_detail_official(network, detail_sections, s1, s2, transfers, cleaner=cfg.cleaner,
-                                              line_names=cfg.line_names)
-        elif cfg.detail == "paper" and cfg.alpha:
-            detail = planning_detail_paper(network, detail_sections, s1, s2, transfers, cleaner=cfg.cleaner,
-                                           line_names=cfg.line_names)
         if cfg.detail_floor is not None and detail < cfg.detail_floor:
             detail = float(cfg.detail_floor)
     fmt = cfg.format_magnitude if (cfg.format_reward and format_ok) else 0.0
