@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test unit lint install clean
+.PHONY: demo test unit lint install clean test-verl
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,5 +29,23 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
+# verl contract tests (tests/verl): real verl 0.9.1 on CPU in a venv of its own (verl pins transformers<5.11).
+# Everything is installed --no-deps from the lock file, so the environment is exactly the pinned one.
+VERL_VENV := .venv-verl
+VERL_STAMP := $(VERL_VENV)/.installed
+
+$(VERL_STAMP): tests/verl/requirements.lock pyproject.toml
+	rm -rf $(VERL_VENV)
+	$(PYTHON) -m venv $(VERL_VENV)
+	$(VERL_VENV)/bin/pip install --quiet --no-deps -r tests/verl/requirements.lock
+	$(VERL_VENV)/bin/pip install --quiet --no-deps verl==0.9.1
+	$(VERL_VENV)/bin/pip install --quiet --no-deps -e .
+	@if $(VERL_VENV)/bin/pip show torchvision >/dev/null 2>&1; then echo "torchvision must not be installed"; exit 1; fi
+	$(VERL_VENV)/bin/python -c "import verl, rewardmap; print('verl', verl.__version__)"
+	touch $(VERL_STAMP)
+
+test-verl: $(VERL_STAMP)
+	$(VERL_VENV)/bin/pytest -m verl tests/verl -p no:cacheprovider
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) $(VERL_VENV) build dist *.egg-info
