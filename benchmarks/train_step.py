@@ -42,7 +42,7 @@ class StepTimer(TrainerCallback):
 
 def qwen25vl_3b_spec():
     """A Qwen2.5-VL-3B-sized spec (text 2048 × 36 layers, vision 1280 × 32) for the GPU path."""
-    from rewardmap.training.policy import TinyPolicySpec
+    from rewardmap.models.tiny import TinyPolicySpec
 
     return TinyPolicySpec(vocab_size=4096, hidden_size=2048, intermediate_size=11008, num_layers=36, num_heads=16,
                           num_kv_heads=2, vision_hidden_size=1280, vision_depth=32, vision_heads=16,
@@ -67,10 +67,12 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
     from trl import GRPOTrainer
 
+    from rewardmap.models.tiny import build_tiny_qwen25vl
     from rewardmap.training.config import load_config
-    from rewardmap.training.grpo import grpo_args, run_grpo
+    from rewardmap.training.engines.trl import run_grpo
+    from rewardmap.training.engines.trl_args import grpo_args
     from rewardmap.training.inputs import prepare_training_data
-    from rewardmap.training.policy import build_tiny_qwen25vl, load_policy
+    from rewardmap.training.policy import load_policy
     from rewardmap.training.rewards import reward_factory
 
     hf_logging.disable_progress_bar()

@@ -7,6 +7,6 @@ import pytest
 
 @pytest.fixture(scope="session")
 def tiny_policy_dir(tmp_path_factory):
-    from rewardmap.training.policy import build_tiny_qwen25vl
+    from rewardmap.models.tiny import build_tiny_qwen25vl
 
     return build_tiny_qwen25vl(tmp_path_factory.mktemp("tiny") / "tiny-qwen25vl")

@@ -38,10 +38,40 @@ def test_paper_recipe_values_and_ablation_inheritance():
     assert reward_config(load_config(REPO / "configs" / "ablations" / "rl-baseline.yaml").reward).alpha == 0.0
 
 
-def test_tiny_cpu_yaml_matches_the_demo_recipe():
-    from rewardmap.training.demo import tiny_cpu_config
+def test_the_demo_reads_configs_tiny_cpu_yaml(tmp_path, monkeypatch):
+    from rewardmap.training import demo
 
-    assert load_config(REPO / "configs" / "tiny-cpu.yaml") == tiny_cpu_config()
+    assert demo.TINY_CPU_YAML == REPO / "configs" / "tiny-cpu.yaml"
+    assert demo.tiny_cpu_config() == load_config(REPO / "configs" / "tiny-cpu.yaml")
+    edited = tmp_path / "tiny-cpu.yaml"
+    edited.write_text((REPO / "configs" / "tiny-cpu.yaml").read_text().replace("learning_rate: 2.0e-4",
+                                                                               "learning_rate: 3.0e-4"))
+    monkeypatch.setattr(demo, "TINY_CPU_YAML", edited)
+    assert demo.tiny_cpu_config().grpo.learning_rate == 3e-4  # no copy of the recipe in the code
+
+
+def test_reward_presets_are_checked_against_the_scoring_registry_wherever_named():
+    from rewardmap.scoring.config import PRESETS
+
+    for preset in PRESETS:
+        assert load_config(None, [f"reward.preset={preset}"]).reward.preset == preset
+    with pytest.raises(ConfigError, match=r"reward\.preset: unknown reward preset .oficial."):
+        load_config(None, ["reward.preset=oficial"])
+    stages = "curriculum.stages=[{name: a, types: [TorF1], reward: baseline}, {name: b, types: [planning], reward: papr}]"
+    with pytest.raises(ConfigError, match=r"stage .b.: reward: unknown reward preset .papr."):
+        load_config(None, [stages])  # at load time, before any training
+
+
+def test_weighting_is_one_enum_end_to_end():
+    from rewardmap.training.config import Weighting
+    from rewardmap.training.rewards import reward_config
+
+    cfg = load_config(None, ["reward.weighting=advantage"])
+    assert cfg.reward.weighting is Weighting.ADVANTAGE
+    assert "weighting: advantage" in cfg.to_yaml()
+    assert reward_config(cfg.reward).weighting == "none"  # the reward functions leave W to the advantages
+    assert reward_config(load_config(None, []).reward).weighting == "reward"
+    assert {w.value for w in Weighting} == {"reward", "advantage", "none"}
 
 
 def test_overrides_parse_yaml_values_and_round_trip():

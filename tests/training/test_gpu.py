@@ -10,9 +10,9 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(),
 
 
 def test_grpo_steps_on_cuda_in_bf16(tmp_path):
+    from rewardmap.models.tiny import TinyPolicySpec, build_tiny_qwen25vl
     from rewardmap.training.config import load_config
-    from rewardmap.training.grpo import run_grpo
-    from rewardmap.training.policy import TinyPolicySpec, build_tiny_qwen25vl
+    from rewardmap.training.engines.trl import run_grpo
 
     from .standin import stand_in_dataset
 

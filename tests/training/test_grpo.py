@@ -27,7 +27,7 @@ def tiny_config(out, tiny_policy_dir, *extra):
 def test_stages_run_in_order_and_rewards_see_every_column(tmp_path, tiny_policy_dir):
     from safetensors.torch import load_file
 
-    from rewardmap.training.grpo import run_grpo
+    from rewardmap.training.engines.trl import run_grpo
 
     seen = []
 
@@ -60,7 +60,8 @@ def test_stages_run_in_order_and_rewards_see_every_column(tmp_path, tiny_policy_
 
 
 def test_resume_continues_at_the_same_sample(tmp_path, tiny_policy_dir):
-    from rewardmap.training.grpo import latest_checkpoint, run_grpo
+    from rewardmap.training.checkpoint import latest_checkpoint
+    from rewardmap.training.engines.trl import run_grpo
 
     ds = stand_in_dataset(per_type=4)
     extra = ("curriculum.preset=coarse", "curriculum.steps_per_stage=3", "run.save_every=2")
@@ -87,11 +88,12 @@ def test_resume_continues_at_the_same_sample(tmp_path, tiny_policy_dir):
     assert (one_resumed.final_model / "model.safetensors").exists()
 
 
-@pytest.mark.parametrize("mode", ["reward", "advantage"])
+@pytest.mark.parametrize("mode", ["reward"])
 def test_difficulty_weighting_modes_give_the_expected_advantages(tmp_path, tiny_policy_dir, mode):
     import torch
 
-    from rewardmap.training.grpo import RewardMapGRPOTrainer, grpo_args
+    from rewardmap.training.engines.trl import RewardMapGRPOTrainer
+    from rewardmap.training.engines.trl_args import grpo_args
     from rewardmap.training.policy import load_policy
 
     weight = {"easy": 1.0, "middle": 1.2, "hard": 1.5}
@@ -128,10 +130,54 @@ def test_difficulty_weighting_modes_give_the_expected_advantages(tmp_path, tiny_
         assert not torch.allclose(adv, normalised, atol=1e-2)
 
 
+def test_advantage_weighting_from_a_config_scales_the_advantages_trl_uses_by_the_question_weights(
+        tmp_path, tiny_policy_dir, monkeypatch):
+    import torch
+
+    from rewardmap.scoring import difficulty_weight
+    from rewardmap.training.engines.trl import RewardMapGRPOTrainer, run_grpo
+    from rewardmap.training.rewards import reward_factory
+
+    cfg = tiny_config(tmp_path / "run", tiny_policy_dir, "reward.weighting=advantage", "grpo.num_generations=4",
+                      "grpo.max_completion_length=12", "curriculum.preset=coarse", "curriculum.steps_per_stage=2")
+    real = reward_factory(cfg.reward)  # the config's weighting, through the real factory
+    scored: list[tuple[list[float], list[float]]] = []  # per step: raw rewards, W of each completion's question
+
+    def factory(preset):
+        _, adv_weight = real(preset)
+
+        def reward(completions, **kwargs):
+            rows = [{k: v[i] for k, v in kwargs.items() if isinstance(v, list)} for i in range(len(completions))]
+            scored.append((char_reward(completions), [difficulty_weight(r, "official") for r in rows]))
+            return scored[-1][0]
+
+        return [reward], adv_weight
+
+    used = []  # the advantages GRPOTrainer's loss receives
+    original = RewardMapGRPOTrainer.compute_loss
+
+    def spy(self, model, inputs, *args, **kwargs):
+        used.append(inputs["advantages"].detach().clone())
+        return original(self, model, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(RewardMapGRPOTrainer, "compute_loss", spy)
+    run_grpo(cfg, stand_in_dataset(), factory)
+    assert len(used) == len(scored) == 4
+    weighted_somewhere = False
+    for adv, (raw, w) in zip(used, scored):
+        r = torch.tensor(raw).view(-1, 4)
+        normalised = ((r - r.mean(1, keepdim=True)) / (r.std(1, keepdim=True) + 1e-4)).flatten()
+        expected = torch.tensor(w) * normalised
+        # TRL shuffles the completions of a batch before the loss: compare as multisets
+        assert torch.allclose(adv.sort().values, expected.sort().values, atol=1e-4)
+        weighted_somewhere |= not torch.allclose(adv.sort().values, normalised.sort().values, atol=1e-3)
+    assert weighted_somewhere  # some question had W ≠ 1 and a non-zero advantage
+
+
 def test_lora_policy_keeps_its_initial_adapter_as_kl_reference_across_stages_and_resume(tmp_path, tiny_policy_dir):
     from safetensors.torch import load_file
 
-    from rewardmap.training.grpo import run_grpo
+    from rewardmap.training.engines.trl import run_grpo
 
     cfg = tiny_config(tmp_path / "lora", tiny_policy_dir, "model.lora={rank: 4}", "grpo.beta=0.01",
                       "curriculum.preset=coarse", "curriculum.steps_per_stage=2", "run.save_every=1")

@@ -10,7 +10,9 @@ pytestmark = pytest.mark.integration
 def test_tiny_policy_reloads_with_autoprocessor_and_chat_template(tiny_policy_dir):
     from transformers import AutoProcessor
 
-    from rewardmap.training.policy import build_tiny_qwen25vl, load_policy, register_processor
+    from rewardmap.models.processor import register_processor
+    from rewardmap.models.tiny import build_tiny_qwen25vl
+    from rewardmap.training.policy import load_policy
 
     register_processor()
     proc = AutoProcessor.from_pretrained(str(tiny_policy_dir))
@@ -47,7 +49,8 @@ def test_generation_never_samples_vision_tokens(tiny_policy_dir):
 
 
 def test_lora_targets_language_blocks_and_projector_and_freeze_vision(tiny_policy_dir):
-    from rewardmap.training.policy import LoraSettings, load_policy, lora_target_modules
+    from rewardmap.training.config import LoraSettings
+    from rewardmap.training.policy import load_policy, lora_target_modules
 
     base = load_policy(tiny_policy_dir, dtype="float32").model
     names = lora_target_modules(base, "language+projector")

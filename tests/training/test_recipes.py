@@ -89,7 +89,7 @@ def test_real_reward_functions_receive_every_column_they_read(tmp_path, tiny_pol
 
     from rewardmap.data import REWARD_COLUMNS
     from rewardmap.training.config import load_config
-    from rewardmap.training.grpo import run_grpo
+    from rewardmap.training.engines.trl import run_grpo
     from rewardmap.training.inputs import prepare_training_data
     from rewardmap.training.rewards import reward_factory
 

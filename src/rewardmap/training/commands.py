@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--resume", nargs="?", const=True, default=False, metavar="CHECKPOINT",
                        help="continue from the newest checkpoint of run.output_dir (or the one given)")
     train.add_argument("--dry-run", action="store_true", help="print the resolved config and the curriculum; train nothing")
+    train.add_argument("--engine", choices=("trl", "verl"), default="trl",
+                       help="trl (default): train here on TRL; verl: prepare a verl run "
+                            "(rewardmap.integrations.verl.launch)")
     train.set_defaults(func=_train)
 
     sft = sub.add_parser("sft", help="the SFT baseline (TRL SFTTrainer, LoRA) on ReasonMap-Plus training answers")
@@ -62,7 +66,12 @@ def _train(args: argparse.Namespace) -> int:
         return 0
     from rewardmap.training.recipe import train
 
-    result = train(config, resume=args.resume)
+    result = train(config, resume=args.resume, engine=args.engine)
+    if args.engine != "trl":
+        print(result)
+        return 0
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0
     print("\n".join(_stage_lines(result)))
     print(f"final model: {result.final_model}   metrics: {result.output_dir / 'metrics.jsonl'}   "
           f"report: {result.output_dir / 'report.md'}   tensorboard: {result.output_dir / 'tensorboard'}   "
@@ -72,7 +81,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _sft(args: argparse.Namespace) -> int:
     from rewardmap.training.config import load_config
-    from rewardmap.training.grpo import resolve_policy_path
+    from rewardmap.training.engines.trl import resolve_policy_path
     from rewardmap.training.inputs import prepare_training_data
     from rewardmap.training.sft import run_sft
 

@@ -12,13 +12,37 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from rewardmap.errors import ConfigError
-from rewardmap.training.curriculum import Stage, stages_from_config
+from rewardmap.training.curriculum import Stage, check_reward_preset, stages_from_config
+
+
+class Weighting(StrEnum):
+    """Where the difficulty weight W of a question goes (``reward.weighting``), wired end to end: the reward
+    functions return W·(…) only under ``REWARD``; the trainer multiplies advantages by W only under ``ADVANTAGE``.
+
+    * ``reward`` — the paper and the released code: R = W·(…). Cancelled by per-group std normalisation
+      (paper-spec §3.5); active only with ``grpo.scale_rewards: none``.
+    * ``advantage`` — ours: A = W·Â after TRL's normalisation, so W survives.
+    * ``none`` — W ignored.
+    """
+
+    REWARD = "reward"
+    ADVANTAGE = "advantage"
+    NONE = "none"
+
+    @classmethod
+    def parse(cls, value: Any) -> Weighting:
+        try:
+            return cls(value.value if isinstance(value, Enum) else value)
+        except ValueError:
+            raise ConfigError(f"reward.weighting: expected {', '.join(w.value for w in cls)}, "
+                              f"found {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -35,14 +59,28 @@ class RunSettings:
     one_trainer: bool | None = None  # one GRPOTrainer for all stages (None: only under DeepSpeed/FSDP/multi-process)
 
 
+LORA_TARGETS = ("language+projector", "language", "all-linear")
+
+
 @dataclass(frozen=True)
-class LoraBlock:
-    """LoRA on the policy (paper: SFT baseline only; RL is full-parameter in the released code)."""
+class LoraSettings:
+    """LoRA adapters (peft) on the policy — the one LoRA type, used by ``model.lora`` (RL) and ``sft.lora``.
+
+    The paper's SFT baseline puts LoRA "on the language blocks and the text-vision projector" (paper-spec §5.1);
+    the released LLaMA-Factory yaml uses rank 8 on all linear layers (§5.2). RL is full-parameter in the released
+    code. ``targets``: ``language+projector`` (paper) | ``all-linear`` (yaml) | ``language``.
+    """
 
     rank: int = 8                 # released LLaMA-Factory yaml: lora_rank 8
     alpha: int = 16
     dropout: float = 0.05
-    targets: str = "language+projector"  # paper: language blocks + projector; yaml: all-linear
+    targets: str = "language+projector"
+
+    def __post_init__(self) -> None:
+        if self.targets not in LORA_TARGETS:
+            raise ConfigError(f"lora.targets: expected {', '.join(LORA_TARGETS)}, found {self.targets!r}")
+        if self.rank <= 0:
+            raise ConfigError(f"lora.rank: expected a positive integer, found {self.rank}")
 
 
 @dataclass(frozen=True)
@@ -53,7 +91,7 @@ class ModelSettings:
     tiny_cache: str = "runs/cache/tiny-qwen25vl"
     dtype: str = "auto"           # auto = bf16 on CUDA, fp32 on CPU
     freeze_vision: bool = False   # released RL code trains the whole model
-    lora: LoraBlock | None = None
+    lora: LoraSettings | None = None
     attn_implementation: str | None = None  # e.g. flash_attention_2 on GPUs
 
 
@@ -91,14 +129,12 @@ class RewardSettings:
     """
 
     preset: str = "official"
-    weighting: str = "reward"
+    weighting: Weighting = Weighting.REWARD
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.preset not in ("official", "paper", "baseline"):
-            raise ConfigError(f"reward.preset: expected official, paper or baseline, found {self.preset!r}")
-        if self.weighting not in ("reward", "advantage", "none"):
-            raise ConfigError(f"reward.weighting: expected reward, advantage or none, found {self.weighting!r}")
+        check_reward_preset(self.preset, "reward.preset")
+        object.__setattr__(self, "weighting", Weighting.parse(self.weighting))
 
 
 @dataclass(frozen=True)
@@ -184,7 +220,7 @@ class SFTSettings:
     gradient_accumulation_steps: int = 2
     lr_scheduler_type: str = "cosine"
     warmup_ratio: float = 0.1
-    lora: LoraBlock | None = field(default_factory=LoraBlock)
+    lora: LoraSettings | None = field(default_factory=LoraSettings)
     types: tuple[str, ...] = ("TorF1", "TorF2", "Counting1", "Counting2", "Counting3")
     merge_lora: bool = True       # merge adapters into the weights before RL
 
@@ -210,6 +246,8 @@ class TrainConfig:
 
 
 def _to_plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
     if isinstance(value, Stage):
         return value.to_mapping()
     if dataclasses.is_dataclass(value):
@@ -243,7 +281,7 @@ def _build(cls, data: Any, where: str):
 
 _NESTED = {"run": RunSettings, "model": ModelSettings, "data": DataSettings, "reward": RewardSettings,
            "curriculum": CurriculumSettings, "grpo": GRPOSettings, "sft": SFTSettings}
-_FIELD_CLASSES = {("ModelSettings", "lora"): LoraBlock, ("SFTSettings", "lora"): LoraBlock,
+_FIELD_CLASSES = {("ModelSettings", "lora"): LoraSettings, ("SFTSettings", "lora"): LoraSettings,
                   ("DataSettings", "synthetic"): SyntheticData}
 
 

@@ -18,7 +18,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rewardmap.errors import ConfigError
+from rewardmap.scoring.config import PRESETS as REWARD_PRESETS
 from rewardmap.tasks.types import TaskType
+
+
+def check_reward_preset(name: str | None, where: str) -> None:
+    """Raise unless ``name`` is a reward preset of :data:`rewardmap.scoring.config.PRESETS` (the one registry of
+    preset names; None = "the run's preset" is allowed where a stage names one)."""
+    if name is not None and name not in REWARD_PRESETS:
+        raise ConfigError(f"{where}: unknown reward preset {name!r}; expected one of {', '.join(REWARD_PRESETS)}")
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class Stage:
             raise ConfigError(f"curriculum stage {self.name!r}: steps must be >= 0, found {self.steps}")
         if self.epochs is not None and self.epochs <= 0:
             raise ConfigError(f"curriculum stage {self.name!r}: epochs must be > 0, found {self.epochs}")
+        check_reward_preset(self.reward, f"curriculum stage {self.name!r}: reward")
 
     @classmethod
     def from_mapping(cls, data: Mapping, index: int = 0) -> Stage:

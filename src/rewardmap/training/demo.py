@@ -15,26 +15,18 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from rewardmap.training.config import TrainConfig, config_from_mapping
+from rewardmap.errors import ConfigError
+from rewardmap.training.config import TrainConfig, load_config
 
-#: The ``tiny-cpu`` recipe (``configs/tiny-cpu.yaml`` holds the same values; a test keeps them equal).
-TINY_CPU = {
-    "run": {"output_dir": "runs/tiny-cpu", "seed": 0, "logging_steps": 1, "save_every": 4, "keep_checkpoints": 2,
-            "report_to": ["tensorboard"], "progress": True},
-    "model": {"path": "tiny", "tiny_cache": "runs/cache/tiny-qwen25vl", "dtype": "float32"},
-    "data": {"synthetic": {"cities": 4, "seed": 0, "size": 448}, "min_pixels": 3136, "max_pixels": 50176},
-    "reward": {"preset": "official", "weighting": "reward"},
-    "curriculum": {"preset": "rewardmap", "steps_per_stage": 4, "seed": 0},
-    "grpo": {"num_generations": 4, "prompts_per_step": 4, "learning_rate": 2.0e-4, "beta": 1.0e-3,
-             "epsilon": 0.2, "temperature": 1.0, "max_completion_length": 32, "scale_rewards": "group"},
-    "sft": {"enabled": True, "learning_rate": 1.0e-3, "max_steps": 80, "batch_size": 4,
-            "gradient_accumulation_steps": 1, "lr_scheduler_type": "constant", "warmup_ratio": 0.0, "lora": None},
-}
+#: The demo's recipe: ``configs/tiny-cpu.yaml`` of the repository (the one definition of the tiny CPU recipe).
+TINY_CPU_YAML = Path(__file__).resolve().parents[3] / "configs" / "tiny-cpu.yaml"
 
 
 def tiny_cpu_config(**run_overrides) -> TrainConfig:
-    """The ``tiny-cpu`` recipe as a :class:`TrainConfig`."""
-    cfg = config_from_mapping(TINY_CPU, "tiny-cpu")
+    """The ``tiny-cpu`` recipe (``configs/tiny-cpu.yaml``) as a :class:`TrainConfig`."""
+    if not TINY_CPU_YAML.is_file():
+        raise ConfigError(f"the demo reads {TINY_CPU_YAML}, which is missing: run it from a checkout of rewardmap")
+    cfg = load_config(TINY_CPU_YAML)
     return replace(cfg, run=replace(cfg.run, **run_overrides)) if run_overrides else cfg
 
 
@@ -73,11 +65,11 @@ def run_demo(out_dir: str | Path = "runs/demo", *, steps_per_stage: int | None =
 
     from tqdm.auto import tqdm
 
-    from rewardmap.training.grpo import resolve_policy_path, run_grpo
+    from rewardmap.training.engines.trl import resolve_policy_path, run_grpo
     from rewardmap.training.inputs import prepare_training_data
     from rewardmap.training.report import write_report
     from rewardmap.training.rewards import reward_factory
-    from rewardmap.training.sft import run_sft
+    from rewardmap.training.sft import sft_then_rl_config
 
     t_all = time.perf_counter()
     out = Path(out_dir)
@@ -111,7 +103,8 @@ def run_demo(out_dir: str | Path = "runs/demo", *, steps_per_stage: int | None =
 
     t = time.perf_counter()
     phase("format warm-up (SFT)")
-    warm = run_sft(cfg, data.train, base, out_dir=out / "warmup")
+    rl_cfg, warm = sft_then_rl_config(replace(cfg, model=replace(cfg.model, path=str(base))), data.train,
+                                      out_dir=out / "warmup")
     timings["format warm-up"] = time.perf_counter() - t
     phases.update(1)
 
@@ -124,7 +117,6 @@ def run_demo(out_dir: str | Path = "runs/demo", *, steps_per_stage: int | None =
 
     t = time.perf_counter()
     phase("multi-stage GRPO")
-    rl_cfg = replace(cfg, model=replace(cfg.model, path=str(warm.model_dir)))
     result = run_grpo(rl_cfg, data.train, reward_factory(cfg.reward, data.root))
     timings["multi-stage GRPO"] = time.perf_counter() - t
     phases.update(1)

@@ -3,7 +3,8 @@
 ``data.train`` names a dataset directory (``save_to_disk`` of a DatasetDict with ``train``, as the released
 loader reads it); its ``./maps`` and ``./stations`` paths resolve under ``data.root`` (default: the directory above
 the dataset, where ``rewardmap data build`` puts them). Without ``data.train``, synthetic cities are generated
-(``rewardmap.synth``) and built into the three datasets (``rewardmap.data``) under ``<output_dir>/data`` — cached:
+(``rewardmap.synth``, under ``<output_dir>/data/synth``) and built into the three datasets (``rewardmap.data``)
+under ``<output_dir>/data/datasets`` — cached:
 an existing build with the same parameters is reused.
 """
 
@@ -28,23 +29,29 @@ class TrainingData:
 
 
 def build_synthetic(out: Path, data: DataSettings, *, progress: bool = False) -> Path:
-    """Synthetic cities → the three datasets under ``out`` (cached by parameters); returns ``out``."""
-    params = {"synthetic": asdict(data.synthetic), "format": 1}
+    """Synthetic cities (``out/synth``) → the three datasets (``out/datasets``), cached by parameters; returns the
+    datasets folder."""
+    params = {"synthetic": asdict(data.synthetic), "format": 2}
     stamp = out / "synthetic.json"
-    if stamp.is_file() and (out / "reasonmap-train").is_dir():
+    datasets = out / "datasets"
+    if stamp.is_file() and (datasets / "reasonmap-train").is_dir():
         try:
             if json.loads(stamp.read_text()) == params:
-                return out
+                return datasets
         except json.JSONDecodeError:
             pass
+    import shutil
+
     from rewardmap.data import build_datasets
     from rewardmap.synth.writer import write_cities
 
     s = data.synthetic
+    for stale in (out / "synth", datasets):  # a different or half-written build
+        shutil.rmtree(stale, ignore_errors=True)
     write_cities(out / "synth", s.cities, seed=s.seed, size=s.size)
-    build_datasets(out / "synth" / "stations", out / "synth" / "maps", out, seed=s.seed, progress=progress)
+    build_datasets(out / "synth" / "stations", out / "synth" / "maps", datasets, seed=s.seed, progress=progress)
     stamp.write_text(json.dumps(params, indent=2))
-    return out
+    return datasets
 
 
 def prepare_training_data(data: DataSettings, output_dir: str | Path, *, progress: bool = False) -> TrainingData:

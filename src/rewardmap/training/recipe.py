@@ -2,43 +2,47 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import replace
 from pathlib import Path
 
 from rewardmap.training.config import TrainConfig
-from rewardmap.training.grpo import RunResult, resolve_policy_path, run_grpo
-from rewardmap.training.inputs import prepare_training_data
-from rewardmap.training.rewards import AccuracyObserver, integration_available, observer_config, reward_factory
+from rewardmap.training.runlog import RunResult
 
 
 def train(config: TrainConfig, *, resume: bool | str | Path = False, stop_after_steps: int | None = None,
-          progress: bool | None = None) -> RunResult:
-    """Run a full recipe. With ``sft.enabled`` the SFT stage runs first (once; a resumed run reuses its output)
-    and RL starts from the merged SFT model (the SFT → RL baseline)."""
+          progress: bool | None = None, engine: str = "trl") -> RunResult:
+    """Run a full recipe on ``engine`` (``trl``; ``verl`` prepares a verl run instead and returns what its
+    integration returns).
+
+    1. the training rows (a dataset directory, or synthetic cities built and cached);
+    2. with ``sft.enabled``, the SFT stage (once; a resumed run reuses its finished output) — RL then starts from
+       the merged SFT model (the SFT → RL baseline);
+    3. the curriculum plan, the reward functions, the engine's run;
+    4. the report (main process).
+    """
+    from rewardmap.training.engines import get_engine, plan_run
+
+    if engine != "trl":
+        return get_engine(engine).run(config, resume=resume)
+    from rewardmap.training.inputs import prepare_training_data
+    from rewardmap.training.rewards import reward_factory
+    from rewardmap.training.sft import sft_then_rl_config
+
     data = prepare_training_data(config.data, config.run.output_dir,
                                  progress=config.run.progress if progress is None else progress)
-    if config.sft.enabled:
-        from rewardmap.training.sft import run_sft
-
-        sft_dir = Path(config.run.output_dir) / "sft" / "final"
-        if not (sft_dir / "config.json").is_file():
-            run_sft(config, data.train, resolve_policy_path(config), out_dir=sft_dir)
-        config = replace(config, model=replace(config.model, path=str(sft_dir), lora=None))
-    settings = config.reward
-
-    def observers(policy):
-        # the TRL adapters of rewardmap.integrations log components and per-type accuracy themselves
-        if integration_available():
-            return []
-        return [AccuracyObserver(policy.processor, observer_config(settings), data.root)]
-
-    result = run_grpo(config, data.train, reward_factory(settings, data.root), resume=resume,
-                      stop_after_steps=stop_after_steps, observers=observers)
-    if result.steps and int(os.environ.get("RANK", "0")) == 0:
+    config, _ = sft_then_rl_config(config, data.train)
+    plan = plan_run(config, data.train)
+    result = get_engine("trl", stop_after_steps=stop_after_steps).run(
+        config, plan, reward_factory(config.reward, data.root), resume=resume)
+    if result.steps and _is_main():
         from rewardmap.training.report import write_report
 
         write_report(result, result.output_dir, title=f"RewardMap training: {result.output_dir.name}",
                      notes=[f"curriculum {config.curriculum.preset}, reward {config.reward.preset} "
                             f"(weighting {config.reward.weighting}), policy {config.model.path}"])
     return result
+
+
+def _is_main() -> bool:
+    import os
+
+    return int(os.environ.get("RANK", "0")) == 0

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from rewardmap.training.grpo import RunResult
+from rewardmap.training.runlog import RunResult
 
 COMPONENT_PREFIXES = ("rewardmap/", "reward_components/")
 

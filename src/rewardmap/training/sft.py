@@ -10,8 +10,10 @@ values are one override away (``sft.learning_rate=1e-5 sft.lora.targets=all-line
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -19,7 +21,9 @@ from transformers import TrainerCallback
 
 from rewardmap.errors import ConfigError
 from rewardmap.training.config import TrainConfig
-from rewardmap.training.policy import LoraSettings, load_policy
+from rewardmap.training.policy import load_policy
+
+SFT_LOG = "sft_log.json"  # written last: its presence marks a finished SFT output
 
 
 @dataclass
@@ -84,39 +88,96 @@ def sft_dataset(train, types) -> object:
 
 def run_sft(config: TrainConfig, train, policy_path: str | Path, *, out_dir: str | Path | None = None) -> SFTResult:
     """Fine-tune the policy at ``policy_path`` on the SFT records of ``train``; saves the (merged) model under
-    ``out_dir`` (default ``<output_dir>/sft/final``) and returns it."""
+    ``out_dir`` (default ``<output_dir>/sft/final``) and returns it.
+
+    The model is written to ``<out_dir>.tmp`` and renamed when complete (``sft_log.json`` written last), so
+    ``out_dir`` exists only for a finished SFT run (:func:`sft_output_complete`)."""
     from transformers.trainer_callback import PrinterCallback
     from transformers.utils import logging as hf_logging
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTTrainer
+
+    from rewardmap.training.engines.trl_args import sft_args
 
     hf_logging.disable_progress_bar()  # weight loading/saving bars
     t0 = time.perf_counter()
     s = config.sft
     out = Path(out_dir) if out_dir is not None else Path(config.run.output_dir) / "sft" / "final"
-    lora = None if s.lora is None else LoraSettings(rank=s.lora.rank, alpha=s.lora.alpha, dropout=s.lora.dropout,
-                                                    targets=s.lora.targets)
-    policy = load_policy(policy_path, dtype=config.model.dtype, lora=lora, freeze_vision=config.model.freeze_vision,
+    policy = load_policy(policy_path, dtype=config.model.dtype, lora=s.lora, freeze_vision=config.model.freeze_vision,
                          min_pixels=config.data.min_pixels, max_pixels=config.data.max_pixels)
     ds = sft_dataset(train, s.types)
-    cuda = torch.cuda.is_available()
-    args = SFTConfig(
-        output_dir=str(out.with_name(out.name + "-trainer")), learning_rate=s.learning_rate, num_train_epochs=s.epochs,
-        max_steps=s.max_steps, per_device_train_batch_size=s.batch_size,
-        gradient_accumulation_steps=s.gradient_accumulation_steps, lr_scheduler_type=s.lr_scheduler_type,
-        warmup_steps=s.warmup_ratio, use_cpu=not cuda, bf16=cuda, report_to="none", save_strategy="no",
-        logging_steps=1, max_length=None, seed=config.run.seed, disable_tqdm=True,
-        activation_checkpointing=False,
-    )
+    args = sft_args(s, config.run, output_dir=out.with_name(out.name + "-trainer"))
     trainer = SFTTrainer(model=policy.model, args=args, train_dataset=ds, processing_class=policy.processor,
                          callbacks=[_LossBar()] if config.run.progress else None)
     trainer.remove_callback(PrinterCallback)  # the loss bar (or nothing) instead of dict dumps
     trainer.train()
     losses = [float(h["loss"]) for h in trainer.state.log_history if "loss" in h]
     model = trainer.model
-    if lora is not None and s.merge_lora and hasattr(model, "merge_and_unload"):
+    if s.lora is not None and s.merge_lora and hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(str(out), safe_serialization=True)
-    policy.processor.save_pretrained(str(out))
-    (out / "sft_log.json").write_text(json.dumps({"losses": losses, "steps": trainer.state.global_step}, indent=2))
-    return SFTResult(model_dir=out, losses=losses, steps=trainer.state.global_step, wall_s=time.perf_counter() - t0)
+    result = SFTResult(model_dir=out, losses=losses, steps=trainer.state.global_step, wall_s=time.perf_counter() - t0)
+    if _rank() != 0:  # several processes (torchrun): all train, the main one writes
+        return result
+    tmp = out.with_name(out.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    model.save_pretrained(str(tmp), safe_serialization=True)
+    policy.processor.save_pretrained(str(tmp))
+    (tmp / SFT_LOG).write_text(json.dumps({"losses": losses, "steps": trainer.state.global_step}, indent=2))
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+    return result
+
+
+def sft_output_complete(out: Path, *, warn=print) -> bool:
+    """Whether ``out`` holds a finished SFT model. A half-written folder (no ``sft_log.json``, e.g. from a run
+    killed while saving) or a leftover ``<out>.tmp`` is removed, naming it, so the SFT stage is redone."""
+    tmp = out.with_name(out.name + ".tmp")
+    if tmp.exists():
+        warn(f"SFT: removing the unfinished output {tmp} (a previous run stopped while writing it)")
+        shutil.rmtree(tmp)
+    if (out / SFT_LOG).is_file() and (out / "config.json").is_file():
+        return True
+    if out.exists():
+        warn(f"SFT: {out} is incomplete (no {SFT_LOG}); redoing the SFT stage")
+        shutil.rmtree(out)
+    return False
+
+
+def sft_then_rl_config(config: TrainConfig, train, *, out_dir: str | Path | None = None,
+                       warn=print) -> tuple[TrainConfig, SFTResult | None]:
+    """The SFT-then-GRPO sequence shared by ``rewardmap train`` and ``rewardmap demo``: with ``sft.enabled`` run the
+    SFT stage (once: a finished output is reused, a half-written one redone) and return the config whose policy is
+    the SFT model (LoRA merged: ``model.lora`` cleared); without it, the config unchanged."""
+    if not config.sft.enabled:
+        return config, None
+    from rewardmap.training.engines.trl import resolve_policy_path
+
+    out = Path(out_dir) if out_dir is not None else Path(config.run.output_dir) / "sft" / "final"
+    result = None
+    done = sft_output_complete(out, warn=warn) if _rank() == 0 else False
+    if not _main_decides(done):  # every process trains (DDP), the main one writes
+        result = run_sft(config, train, resolve_policy_path(config), out_dir=out)
+    _main_decides(True)  # wait until the main process has written the output
+    if result is None:
+        log = json.loads((out / SFT_LOG).read_text())
+        result = SFTResult(model_dir=out, losses=log["losses"], steps=log["steps"], wall_s=0.0)
+    return replace(config, model=replace(config.model, path=str(out), lora=None)), result
+
+
+def _rank() -> int:
+    return int(os.environ.get("RANK", "0"))
+
+
+def _main_decides(value: bool) -> bool:
+    """The main process's ``value``, on every process (a barrier under torchrun)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return value
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return bool(box[0])

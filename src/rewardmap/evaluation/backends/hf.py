@@ -15,16 +15,11 @@ from rewardmap.evaluation.backends.base import BatchedBackend, Generation, Promp
 
 
 def _load_processor(transformers, path: str, min_pixels: int | None, max_pixels: int | None):
-    """The model's processor. Qwen2.5-VL without torchvision needs the image-only processor of the training
-    subsystem (engine-notes Q1); use its loader when present, else plain ``AutoProcessor``."""
-    try:
-        from rewardmap.training.policy import load_processor
-    except ImportError:
-        load_processor = None
-    if load_processor is not None:
-        return load_processor(path, min_pixels=min_pixels, max_pixels=max_pixels)
-    kwargs = {k: int(v) for k, v in (("min_pixels", min_pixels), ("max_pixels", max_pixels)) if v is not None}
-    return transformers.AutoProcessor.from_pretrained(path, **kwargs)
+    """The model's processor (:func:`rewardmap.models.load_processor`: the image-only Qwen2.5-VL processor where
+    torchvision is absent, engine-notes Q1; ``AutoProcessor`` otherwise)."""
+    from rewardmap.models.processor import load_processor
+
+    return load_processor(path, min_pixels=min_pixels, max_pixels=max_pixels)
 
 
 class HFBackend(BatchedBackend):
