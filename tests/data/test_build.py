@@ -73,14 +73,16 @@ def test_relative_paths_resolve_against_dataset_root(toy_build):
     assert "Circle Line" in resolve_stations(load_rows(out / "reasonmap", "train")[0]["json"], out)
 
 
-def test_reasonmap_routes_struct_padded_with_none(toy_build):
+def test_reasonmap_routes_hold_only_real_plans(toy_build):
+    """Each row's ``routes`` holds exactly its plans ``"1"``…``"k"``: no ``None`` plan (the released main.py zips
+    every plan of ``routes.items()``; a ``None`` plan crashes it)."""
     out, _ = toy_build
     rows = load_rows(out / "reasonmap", "train").to_list()
-    widths = {len(r["routes"]) for r in rows}
-    assert len(widths) == 1  # every row has keys "1".."N"
+    assert len({len(r["routes"]) for r in rows}) > 1  # rows differ in their number of plans
     for r in rows:
-        plans = [p for p in r["routes"].values() if p is not None]
-        assert plans and r["routes"]["1"] is not None
+        plans = list(r["routes"].values())
+        assert list(r["routes"]) == [str(i + 1) for i in range(len(plans))]
+        assert plans and all(isinstance(p, list) and p for p in plans)
         assert all(set(sec) == {"arrival_stop", "departure_stop", "num_via_stops", "route_name", "via_stops"}
                    for p in plans for sec in p)
         assert len(plans[0]) == r["question_transfer_count"] + 1
@@ -109,7 +111,7 @@ def test_embed_images_writes_base64_png(toy_root, tmp_path):
 def test_bad_inputs_are_named(toy_root, tmp_path):
     with pytest.raises(DataError, match="nowhere"):
         build_datasets(toy_root / "stations", toy_root / "maps", tmp_path / "x", test_cities=["nowhere"])
-    with pytest.raises(DataError, match="no station files"):
+    with pytest.raises(DataError, match=r"unknown city nowhere.*known cities: toyville, twotown"):
         build_datasets(toy_root / "stations", toy_root / "maps", tmp_path / "x", cities=["nowhere"])
     with pytest.raises(DataError, match="cannot embed"):
         build_datasets(toy_root / "stations", tmp_path / "no-maps", tmp_path / "x", embed_images=True)

@@ -11,6 +11,16 @@ Output layout (the **dataset root** ``OUT``)::
     OUT/geometry/<country>/<city>.json   copies of geometry sidecars, when the input has them
     OUT/annotations/reasonmap-plus-<split>.jsonl   fine-grained answers of the Plus rows (not a public column)
     OUT/manifest.json                    seed, cities, labels and their provenance, counts
+    OUT/<dataset>/maps -> ../maps        a relative link, so the released ``rl_dataset.py`` (which resolves
+                                         ``./maps/...`` against the dataset folder it loads) finds the maps
+
+Rebuilding into a folder that holds a previous build (it has ``manifest.json``) first removes every output listed
+above, so no file of the last build (a city no longer selected, say) survives; anything else in the folder is left
+alone. A non-empty folder without a manifest is refused.
+
+Before anything is written, every station file and map is checked (:func:`rewardmap.metro.load_network`;
+:func:`~rewardmap.data.loaders.check_image`: PNG header, size within the decompression-bomb guard, every chunk and
+checksum), and an error names the file and the city.
 
 Rows reference images and station files by the relative paths ``./maps/<country>/<city>.png`` and
 ``./stations/<country>/<city>.json``, like the public data; they resolve against ``OUT`` (pass ``root=OUT`` to
@@ -31,8 +41,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rewardmap.errors import DataError
-from rewardmap.metro.io import geometry_file, iter_station_files, load_network, read_sidecar
+from rewardmap.errors import DataError, StationFileError
+from rewardmap.metro.io import geometry_file, iter_station_files, load_network, network_to_mapping, read_sidecar
 from rewardmap.metro.network import Network
 from rewardmap.metro.routes import RoutePlanner
 from rewardmap.tasks.difficulty import (
@@ -47,6 +57,7 @@ from rewardmap.tasks.planning import MAX_REFERENCE_ROUTES, PlanningSample, build
 from rewardmap.tasks.plus import PlusSample, build_plus_samples
 from rewardmap.tasks.types import TaskType
 
+from .loaders import DEFAULT_MAX_PIXELS_GUARD, check_image
 from .schemas import (
     PLACEHOLDER_INT,
     PLUS_DIFFICULTY_QUESTION,
@@ -183,7 +194,9 @@ def train_rows(cb: CityBuild) -> list[dict]:
 
 
 def pad_routes(rows: list[dict], max_routes: int) -> None:
-    """Give every ``routes`` dict the keys ``"1"`` … ``str(max_routes)`` (missing plans are ``None``)."""
+    """Give every ``routes`` dict the keys ``"1"`` … ``str(max_routes)`` (missing plans are ``None``) — the layout
+    of a struct column. Not used by :func:`build_datasets` any more (``routes`` is a ``Json`` column holding only
+    real plans, which the released ``main.py`` needs); kept for callers that want the padded form."""
     for r in rows:
         r["routes"] = {str(i + 1): r["routes"].get(str(i + 1)) for i in range(max_routes)}
 
@@ -211,12 +224,61 @@ def choose_test_cities(cities: Sequence[tuple[str, str]], test_cities: Iterable[
 
 
 # ------------------------------------------------------------------------------------------------- writing
-def _dataset(rows: list[dict], schema, max_routes: int = 1):
+def _dataset(rows: list[dict], schema, max_routes: int = 1, embed_stations: bool = False):
     import datasets
 
-    feats = features_for(schema, max_routes=max_routes)
+    feats = features_for(schema, max_routes=max_routes, embed_stations=embed_stations)
     cols = {c: [r[c] for r in rows] for c in schema.columns}
     return datasets.Dataset.from_dict(cols, features=feats)
+
+
+#: Everything :func:`build_datasets` writes under the dataset root (what a rebuild removes first).
+OWNED_OUTPUTS = ("reasonmap", "reasonmap-plus", "reasonmap-train", "parquet", "maps", "stations", "geometry",
+                 "annotations", "manifest.json")
+
+
+def _prepare_out(out: Path, inputs: Sequence[Path]) -> None:
+    """Make ``out`` ready for a fresh build: create it, or clear a previous build's outputs (``OWNED_OUTPUTS``).
+    Refuse a non-empty folder that is not a build root, and an input that lies inside an output to be cleared."""
+    if out.exists() and not out.is_dir():
+        raise DataError("the output exists and is not a folder", source=out)
+    if not out.exists() or not any(out.iterdir()):
+        out.mkdir(parents=True, exist_ok=True)
+        return
+    if not (out / "manifest.json").is_file():
+        listing = ", ".join(sorted(p.name for p in out.iterdir())[:5])
+        raise DataError(f"the output folder is not empty and holds no rewardmap build (no manifest.json; found "
+                        f"{listing}); choose an empty or new folder, or one written by `data build`", source=out)
+    owned = [out / name for name in OWNED_OUTPUTS]
+    for src in inputs:
+        src = src.resolve()
+        for target in owned:
+            t = target.resolve()
+            if src == t or t in src.parents:
+                raise DataError(f"the input {src} lies inside {target}, which a rebuild replaces; build from a "
+                                "folder outside the output", source=out)
+    for target in owned:
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        elif target.is_dir():
+            shutil.rmtree(target)
+
+
+def _link_maps(dataset_dir: Path) -> None:
+    """``<dataset_dir>/maps -> ../maps``: the released RL loader resolves ``./maps/...`` against the folder it
+    loads (``data_path``, ``data_path/train``, ``data_path/../..``), not against the dataset root."""
+    link = dataset_dir / "maps"
+    try:
+        link.symlink_to(Path("..") / "maps", target_is_directory=True)
+    except OSError:  # no symlinks on this filesystem: copy the maps instead
+        shutil.copytree(dataset_dir.parent / "maps", link)
+
+
+def _check_map(src: Path, country: str, city: str, guard: int | None) -> None:
+    try:
+        check_image(src, max_pixels_guard=guard)
+    except DataError as exc:
+        raise DataError(f"map of {country}/{city}: {exc}", source=src, column="figure") from None
 
 
 def _copy(src: Path, dst: Path) -> None:
@@ -231,25 +293,41 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
                    cities: Iterable[str] | None = None, plus_counts: Mapping[TaskType | str, int] | None = None,
                    planning_quota: Sequence[int] | Mapping[str, int] | None = None,
                    difficulty: Mapping[str, str] | None = None, max_routes: int = MAX_REFERENCE_ROUTES,
-                   write_parquet: bool = True, progress: bool = False) -> dict:
+                   write_parquet: bool = True, progress: bool = False, embed_stations: bool = False,
+                   max_pixels_guard: int | None = DEFAULT_MAX_PIXELS_GUARD) -> dict:
     """Build the three datasets under ``out_dir`` (layout in the module doc) and return paths and counts.
 
     ``stations_dir``: ``<country>/<city>.json`` station files; ``maps_dir``: ``<country>/<city>.png`` maps (a city
     without a map is still built; its ``figure`` path will not resolve, and it is listed under
     ``missing_maps``). ``test_cities``: city names of the test split (:func:`choose_test_cities`). ``cities``: only
     these city names. ``plus_counts`` / ``planning_quota``: override the per-map quotas. ``difficulty``:
-    ``{city: label}`` overrides.
+    ``{city: label}`` overrides. ``embed_stations``: the ``reasonmap`` dataset's ``json`` holds the station mapping
+    (a ``Json`` column, as the released ``main.py`` reads it) instead of a path. ``max_pixels_guard``: maps with more
+    pixels are refused (decompression-bomb guard; ``None`` disables it).
+
+    Refused with :class:`DataError`: a ``cities`` name with no station file (the known cities are listed), a broken
+    station file or map (named with its city), a non-empty ``out_dir`` that is not a previous build. Reported in
+    ``"warnings"`` (and the manifest): a build whose train splits are empty (every city is a test city).
 
     Returns ``{"out", "reasonmap", "reasonmap-plus", "reasonmap-train", "parquet": {name-split: path}, "counts":
-    {name: {split: rows}}, "cities": [...], "test_cities": [...], "missing_maps": [...]}``."""
+    {name: {split: rows}}, "cities": [...], "test_cities": [...], "missing_maps": [...], "warnings": [...]}``."""
     import datasets
 
     stations_dir = Path(stations_dir)
     maps_dir = Path(maps_dir) if maps_dir is not None else None
     out = Path(out_dir)
-    files = iter_station_files(stations_dir)
+    try:
+        files = iter_station_files(stations_dir)
+    except StationFileError as exc:
+        raise DataError(str(exc), source=None) from None
     if cities is not None:
-        keep = {c.strip() for c in cities}
+        keep = {c.strip() for c in cities if c.strip()}
+        unknown = sorted(keep - {f.stem for f in files})
+        if unknown:
+            known = ", ".join(sorted({f.stem for f in files})) or "(none)"
+            raise DataError(f"unknown cit{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}: no station file "
+                            f"<country>/<city>.json for {'it' if len(unknown) == 1 else 'them'}; known cities: {known}",
+                            source=stations_dir, column="cities")
         files = [f for f in files if f.stem in keep]
     if not files:
         raise DataError("no station files to build from", source=stations_dir)
@@ -262,6 +340,9 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
         bar = tqdm(total=len(files), desc="cities", unit="city")
     builds: list[CityBuild] = []
     for f in files:
+        src_map = maps_dir / f.parent.name / f"{f.stem}.png" if maps_dir is not None else None
+        if src_map is not None and (src_map.exists() or src_map.is_symlink()):
+            _check_map(src_map, f.parent.name, f.stem, max_pixels_guard)
         builds.append(build_city(f, seed=seed, difficulty=overrides.get(f.stem), plus_counts=plus_counts,
                                  planning_quota=planning_quota, max_routes=max_routes))
         if bar is not None:
@@ -269,6 +350,12 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
     if bar is not None:
         bar.close()
     test = choose_test_cities([(b.country, b.city) for b in builds], test_cities, seed)
+    build_warnings: list[str] = []
+    if test and all(b.city in test for b in builds):
+        build_warnings.append(f"every city of the build is a test city ({', '.join(sorted(test))}): the train "
+                              "splits of reasonmap, reasonmap-plus and reasonmap-train are empty; add train cities "
+                              "or choose the test cities with --split-test-cities")
+    _prepare_out(out, [p for p in (stations_dir, maps_dir) if p is not None])
 
     # assets
     missing_maps: list[str] = []
@@ -279,7 +366,7 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
         if geo.is_file():
             _copy(geo, out / "geometry" / b.country / f"{b.city}.json")
         src = maps_dir / b.country / f"{b.city}.png" if maps_dir is not None else None
-        if src is not None and src.is_file():
+        if src is not None and (src.exists() or src.is_symlink()):
             _copy(src, out / "maps" / b.country / f"{b.city}.png")
             map_files[b.city] = src
         else:
@@ -297,21 +384,24 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
         fig = None
         if embed_images:
             fig = base64.b64encode(map_files[b.city].read_bytes()).decode("ascii")
-        rm_rows["validation" if held_out else "train"].extend(reasonmap_row(b, s, fig) for s in b.planning)
+        new_rows = [reasonmap_row(b, s, fig) for s in b.planning]
+        if embed_stations:
+            for r in new_rows:
+                r["json"] = {k: list(v) for k, v in network_to_mapping(b.network).items()}
+        rm_rows["validation" if held_out else "train"].extend(new_rows)
         plus_rows["test" if held_out else "train"].extend(plus_row(b, s) for s in b.plus)
         plus_notes["test" if held_out else "train"].extend(plus_annotation(b, s) for s in b.plus)
         if not held_out:
             tr_rows.extend(train_rows(b))
     n_routes = max([len(r["routes"]) for rows in rm_rows.values() for r in rows] or [1])
-    for rows in rm_rows.values():
-        pad_routes(rows, n_routes)
 
     was_disabled = datasets.are_progress_bars_disabled()
     if not progress:
         datasets.disable_progress_bars()
     try:
         dicts = {
-            "reasonmap": datasets.DatasetDict({k: _dataset(v, REASONMAP, n_routes) for k, v in rm_rows.items()}),
+            "reasonmap": datasets.DatasetDict({k: _dataset(v, REASONMAP, n_routes, embed_stations)
+                                               for k, v in rm_rows.items()}),
             "reasonmap-plus": datasets.DatasetDict({k: _dataset(v, REASONMAP_PLUS) for k, v in plus_rows.items()}),
             "reasonmap-train": datasets.DatasetDict({"train": _dataset(tr_rows, REASONMAP_TRAIN)}),
         }
@@ -323,6 +413,7 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
             # explicit shard counts: an empty split saved with datasets' default cannot be loaded back
             shards = {k: max(1, -(-ds.data.nbytes // (500 * 2**20))) for k, ds in dd.items()}
             dd.save_to_disk(str(target), num_shards=shards)
+            _link_maps(target)
             result[name] = str(target)
             result["counts"][name] = {split: len(ds) for split, ds in dd.items()}
             if write_parquet:
@@ -345,8 +436,9 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
     result["cities"] = [f"{b.country}/{b.city}" for b in builds]
     result["test_cities"] = sorted(test)
     result["missing_maps"] = missing_maps
+    result["warnings"] = build_warnings
     manifest = {
-        "seed": seed, "embed_images": embed_images, "max_routes": max_routes,
+        "seed": seed, "embed_images": embed_images, "embed_stations": embed_stations, "max_routes": max_routes,
         "cities": [{"country": b.country, "city": b.city, "split": "test" if b.city in test else "train",
                     "difficulty_city": b.difficulty_city, "difficulty_source": b.difficulty_source,
                     "city_line_count": b.network.city_line_count,
@@ -354,6 +446,7 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
                     "plus": len(b.plus), "planning": len(b.planning),
                     "map": f"{b.country}/{b.city}" not in missing_maps} for b in builds],
         "counts": result["counts"], "test_cities": result["test_cities"], "missing_maps": missing_maps,
+        "warnings": build_warnings,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     result["manifest"] = str(out / "manifest.json")

@@ -6,13 +6,17 @@ All three read any of the three public schemas. The question is ``question`` (Pl
 station_1, station_2, json``) is carried along, with the ``-1`` placeholders of ReasonMap-Train where a schema lacks a
 column, and ``json`` made usable by a reward worker: an absolute path when it resolves under ``root``, the JSON text
 when the row holds the mapping itself, else the value unchanged.
+
+Before writing anything each exporter checks that the dataset has the columns it needs (:func:`check_columns`) and
+every row the values it needs (a ``None`` answer, an unresolvable map path): a :class:`~rewardmap.errors.DataError`
+names the column, the row and the source — a missing label column must never become a ``-1`` ground truth.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from rewardmap.errors import DataError
@@ -36,10 +40,70 @@ REWARD_COLUMNS = ("type", "answer", "station_1", "station_2", "difficulty_city",
 
 #: The system-free user turn of the official RL loader: ``"<image>\n" + question.strip()`` (data-schema §1.4).
 VERL_IMAGE_TOKEN = "<image>"
+#: Per-image pixel budget written into verl rows by default: the released recipe's ``data.max_pixels`` /
+#: ``data.min_pixels`` (``scripts/reward_map.yaml``). Qwen's resizing in verl honours these keys per image.
+VERL_MAX_PIXELS = 128_450_560
+VERL_MIN_PIXELS = 3136
+
+_QUESTION_COLUMNS = ("question", "question_short", "problem", "prompt")
+#: Columns every exporter reads (the reward metadata, less those with a placeholder or a fallback).
+_META_COLUMNS = ("station_1", "station_2", "difficulty_city", "city_line_count", "city_transfer_count", "country",
+                 "city")
+
+
+def check_columns(dataset, exporter: str, *, source: object = None) -> None:
+    """Refuse a dataset that lacks a column ``exporter`` (``verl``, ``llamafactory``, ``trl``) needs, naming it.
+
+    Needed by all: a question column (``question`` or ``question_short``), ``figure`` and the reward metadata
+    (``station_1, station_2, difficulty_city, city_line_count, city_transfer_count, country, city``); ``answer``
+    unless every row is a planning row (no ``type`` column and ReasonMap's ``routes``, or only ``planning``
+    types); ``question_transfer_count`` when there are planning rows (their difficulty weight reads it)."""
+    cols = set(dataset.column_names)
+    where = source if source is not None else "dataset"
+
+    def missing(column: str, why: str) -> DataError:
+        return DataError(f"the {exporter} export needs column {column!r} ({why}); the dataset has "
+                         f"{', '.join(sorted(cols)) or 'no columns'}", source=where, column=column)
+
+    if not cols & set(_QUESTION_COLUMNS):
+        raise missing("question", "the prompt; or question_short")
+    if "figure" not in cols:
+        raise missing("figure", "the map of each row")
+    for c in _META_COLUMNS:
+        if c not in cols:
+            raise missing(c, "read by the reward")
+    if "type" in cols:
+        types = {str(t) for t in arrow_table(dataset).column("type").unique().to_pylist()}
+    elif "routes" in cols or "question_short" in cols:
+        types = {TaskType.PLANNING.value}  # the ReasonMap schema: planning rows only
+    else:
+        raise missing("type", "the task type of each row; only ReasonMap planning datasets may omit it")
+    has_planning = TaskType.PLANNING.value in types
+    if types - {TaskType.PLANNING.value} and "answer" not in cols:
+        raise missing("answer", "the ground truth of every non-planning row")
+    if has_planning and "question_transfer_count" not in cols:
+        raise missing("question_transfer_count", "the difficulty weight of planning rows")
+
+
+def _row_values_problem(row: dict) -> tuple[str, str] | None:
+    """(column, problem) for a row value an exporter cannot use."""
+    t = row.get("type") or TaskType.PLANNING.value
+    try:
+        TaskType.parse(t)
+    except Exception:
+        return "type", f"unknown task type {t!r}"
+    if TaskType.parse(t) is not TaskType.PLANNING and not isinstance(row.get("answer"), int):
+        return "answer", f"{t} row needs an integer answer, found {row.get('answer')!r}"
+    for c in _META_COLUMNS:
+        if row.get(c) is None:
+            return c, "is empty (None)"
+    if row.get("figure") is None:
+        return "figure", "is empty (None)"
+    return None
 
 
 def _question(row: dict) -> str:
-    for key in ("question", "question_short", "problem", "prompt"):
+    for key in _QUESTION_COLUMNS:
         if isinstance(row.get(key), str) and row[key].strip():
             return row[key]
     raise DataError("row has no question (question / question_short)", column="question")
@@ -77,25 +141,71 @@ def reward_metadata(row: dict, *, root: Root = None) -> dict:
     }
 
 
-def _rows(dataset) -> Iterator[dict]:
+def _rows(dataset, source: object = None) -> Iterator[dict]:
     table = arrow_table(dataset)
     cols = list(table.column_names)
-    data = {c: table.column(c).to_pylist() for c in cols if c != "figure"}
+    data = {c: table.column(c).to_pylist() for c in cols if c not in ("figure", "routes")}
     figures = table.column("figure") if "figure" in cols else None
     for i in range(table.num_rows):
         row = {c: data[c][i] for c in data}
         if figures is not None:
             row["figure"] = figures[i].as_py()
+        problem = _row_values_problem(row)
+        if problem:
+            raise DataError(problem[1], source=source, row=i, column=problem[0])
         yield row
 
 
 def _figure_location(value, root: Root) -> str:
     """An absolute path for a path-valued figure under ``root``; other values (base64, data URI) unchanged."""
     if isinstance(value, str) and len(value) < 1024:
+        text = value.strip().removeprefix("file://")
+        if Path(text).is_absolute() and Path(text).is_file():
+            return str(Path(text))
         for r in _roots(root):
-            if (r / value.strip()).is_file():
-                return str((r / value.strip()).resolve())
+            if (r / text).is_file():
+                return str((r / text).resolve())
     return value
+
+
+def _figure_path(value, root: Root, row: int, source: object) -> str:
+    """The absolute path of a path-valued figure; a clear error when it does not resolve or is embedded data."""
+    location = _figure_location(value, root)
+    if isinstance(location, str) and len(location) < 1024 and Path(location).is_absolute() and \
+            Path(location).is_file():
+        return location
+    if (isinstance(value, str) and len(value) >= 1024) or not isinstance(value, str):
+        raise DataError("the map is embedded in the row (base64 or bytes), not a path; export with image mode "
+                        "'bytes' (--image-mode bytes)", source=source, row=row, column="figure")
+    tried = ", ".join(str(r / value.strip()) for r in _roots(root)) or "no root given (pass root= / --root)"
+    raise DataError(f"map {value!r} not found (tried {tried})", source=source, row=row, column="figure")
+
+
+def curriculum_order_with_stages(dataset, curriculum: str | Sequence = "rewardmap", *, seed: int = 0
+                                 ) -> list[tuple[int, str, int]]:
+    """Every row of ``dataset`` once, in curriculum order: ``(row, stage name, stage index)`` triples.
+
+    ``curriculum``: a preset name of :mod:`rewardmap.training.curriculum` (``rewardmap`` — the released
+    ``(TorF1+TorF2) → (Counting2+Counting3) → Counting1 → planning`` — ``coarse``, ``fine``, ``shuffled``) or a
+    sequence of its ``Stage`` s; each stage is shuffled with its own seed derived from ``seed``
+    (:func:`~rewardmap.training.curriculum.plan_curriculum` with one prompt per step, so no row is dropped). That
+    module is pure Python (no torch). Rows of a type no stage names are refused."""
+    from rewardmap.training.curriculum import plan_curriculum, preset_stages
+
+    stages = preset_stages(curriculum, epochs=1.0) if isinstance(curriculum, str) else tuple(curriculum)
+    table = arrow_table(dataset)
+    types = (table.column("type").to_pylist() if "type" in table.column_names
+             else [TaskType.PLANNING.value] * table.num_rows)
+    covered = {t for st in stages for t in st.types}
+    for i, t in enumerate(types):
+        if TaskType.parse(t) not in covered:
+            raise DataError(f"type {t!r} is in no stage of the curriculum", row=i, column="type")
+    plans = plan_curriculum(types, stages, prompts_per_step=1, seed=seed)
+    order = [(r, p.stage.name, p.index) for p in plans for r in p.rows]
+    if sorted(r for r, _, _ in order) != list(range(len(types))):  # every row exactly once
+        raise DataError("the curriculum does not place every row exactly once; use epochs: 1 stages",
+                        column="type")
+    return order
 
 
 def _figure_bytes(value, root: Root) -> bytes:
@@ -105,38 +215,68 @@ def _figure_bytes(value, root: Root) -> bytes:
 
 # ------------------------------------------------------------------------------------------------- verl
 def export_verl(dataset, out_path: str | Path, *, root: Root = None, data_source: str = "reasonmap",
-                image_mode: str = "path", split: str = "train") -> Path:
+                image_mode: str = "path", split: str = "train",
+                order: Sequence[tuple[int, str, int]] | Sequence[int] | None = None,
+                max_pixels: int | None = None, min_pixels: int | None = None, source: object = None) -> Path:
     """Write a verl RL parquet file.
 
     Columns: ``data_source``; ``prompt`` = ``[{"role": "user", "content": "<image>\\n" + question}]`` (the
-    official loader's user turn); ``images`` = ``[{"image": absolute path, "bytes": None}]`` (``image_mode="path"``)
-    or ``[{"image": None, "bytes": PNG bytes}]`` (``"bytes"``); ``ability``; ``reward_model`` =
-    ``{"style": "rule", "ground_truth": str(answer)}``; ``extra_info`` = ``index``, ``split`` and the reward columns
-    (:data:`REWARD_COLUMNS`)."""
+    official loader's user turn); ``images`` = ``[{"image": absolute path}]`` (``image_mode="path"``: no ``bytes``
+    key — verl 0.9.1 opens ``bytes`` whenever the key is present, even ``None``) or ``[{"image": None, "bytes": PNG
+    bytes}]`` (``"bytes"``), each with ``max_pixels`` / ``min_pixels`` keys when given (Qwen's resizing in verl
+    honours them per image; the CLI writes :data:`VERL_MAX_PIXELS` / :data:`VERL_MIN_PIXELS` by default);
+    ``ability``; ``reward_model`` = ``{"style": "rule", "ground_truth": str(answer)}``; ``extra_info`` = ``index``
+    (the row in ``dataset``), ``split`` and the reward columns (:data:`REWARD_COLUMNS`).
+
+    ``order``: rows in this order — ``(row, stage, stage_index)`` triples from :func:`curriculum_order_with_stages`
+    (then ``extra_info`` also holds ``stage`` and ``stage_index``; train verl with ``data.shuffle=false``) or plain
+    row indices. Refused with :class:`DataError` before anything is written: a missing column
+    (:func:`check_columns`), a row without a usable answer or map (named by row)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     if image_mode not in ("path", "bytes"):
         raise DataError(f"unknown image_mode {image_mode!r}; expected 'path' or 'bytes'")
+    check_columns(dataset, "verl", source=source)
+    pixel_keys = {k: v for k, v in (("max_pixels", max_pixels), ("min_pixels", min_pixels)) if v is not None}
+    rows = list(_rows(dataset, source))
+    if order is None:
+        plan: list[tuple[int, str | None, int | None]] = [(i, None, None) for i in range(len(rows))]
+    else:
+        plan = [(o, None, None) if isinstance(o, int) else (int(o[0]), str(o[1]), int(o[2])) for o in order]
+        bad = [r for r, _, _ in plan if not 0 <= r < len(rows)]
+        if bad:
+            raise DataError(f"order names row {bad[0]}, but the dataset has {len(rows)} rows", source=source)
     records = []
     byte_cache: dict[str, bytes] = {}
-    for i, row in enumerate(_rows(dataset)):
+    path_cache: dict[str, str] = {}
+    for i, stage, stage_index in plan:
+        row = rows[i]
         meta = reward_metadata(row, root=root)
         fig = row.get("figure")
         if image_mode == "bytes":
             key = fig if isinstance(fig, str) and len(fig) < 1024 else f"#{i}"
             if key not in byte_cache:
-                byte_cache[key] = _figure_bytes(fig, root)
-            image = {"image": None, "bytes": byte_cache[key]}
+                try:
+                    byte_cache[key] = _figure_bytes(fig, root)
+                except DataError as exc:
+                    raise DataError(str(exc), source=source, row=i, column="figure") from None
+            image = {"image": None, "bytes": byte_cache[key], **pixel_keys}
         else:
-            image = {"image": _figure_location(fig, root), "bytes": None}
+            key = fig if isinstance(fig, str) and len(fig) < 1024 else f"#{i}"
+            if key not in path_cache:
+                path_cache[key] = _figure_path(fig, root, i, source)
+            image = {"image": path_cache[key], **pixel_keys}
+        extra = {"index": i, "split": split, **meta}
+        if stage is not None:
+            extra.update(stage=stage, stage_index=stage_index)
         records.append({
             "data_source": data_source,
             "prompt": [{"role": "user", "content": f"{VERL_IMAGE_TOKEN}\n{_question(row).strip()}"}],
             "images": [image],
             "ability": "map_reasoning",
             "reward_model": {"style": "rule", "ground_truth": str(meta["answer"])},
-            "extra_info": {"index": i, "split": split, **meta},
+            "extra_info": extra,
         })
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -165,8 +305,8 @@ def export_llamafactory(dataset, out_dir: str | Path, *, name: str = "reasonmap_
     [{"from": "human", "value": "<image> " + question}, {"from": "gpt", "value": bare answer}], "images":
     [figure]}``) and its entry in ``OUT/dataset_info.json`` (merged into an existing file). Planning rows are
     skipped, as in the official conversion. Figures that resolve under ``root`` are written as absolute paths."""
+    check_columns(dataset, "llamafactory")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     records = []
     for row in _rows(dataset):
         t = row.get("type") or TaskType.PLANNING.value
@@ -177,6 +317,7 @@ def export_llamafactory(dataset, out_dir: str | Path, *, name: str = "reasonmap_
                               {"from": "gpt", "value": sft_answer(t, int(row["answer"]))}],
             "images": [_figure_location(row.get("figure"), root)],
         })
+    out.mkdir(parents=True, exist_ok=True)
     data_file = out / f"{name}.json"
     data_file.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     info_file = out / "dataset_info.json"
@@ -219,6 +360,7 @@ def to_trl_conversational(dataset, *, root: Root = None, min_pixels: int | None 
     embeds its own PNG bytes — fine for small sets, heavy for thousands of rows of real maps."""
     import datasets
 
+    check_columns(dataset, "trl")
     cache: dict = {}
     if image_dir is not None:
         image_dir = Path(image_dir)

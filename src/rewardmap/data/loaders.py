@@ -22,9 +22,12 @@ from pathlib import Path
 
 from rewardmap.errors import DataError
 
-#: Default pixel limit of :func:`resolve_figure`: 200 MP. The largest ReasonMap map is 9,934 × 14,044 ≈ 139.5 MP;
-#: PIL's own default would refuse it (error above 2 × 89.5 MP) and the official code sets the guard to None.
-DEFAULT_MAX_PIXELS_GUARD = 200_000_000
+#: Default pixel limit of :func:`resolve_figure` and of the image checks (decompression-bomb guard): 300 MP. The
+#: largest real ReasonMap map is Kuala Lumpur's, 14,032 × 19,843 ≈ 278.4 MP (Dubai, 139.5 MP, is the largest in
+#: ``../shared/data``); PIL's own default refuses anything above 2 × 89.5 MP and the official code disables the guard
+#: altogether (``Image.MAX_IMAGE_PIXELS = None``). Raise it explicitly (``max_pixels_guard=``, CLI
+#: ``--max-image-pixels``) for a larger map; ``None`` disables it.
+DEFAULT_MAX_PIXELS_GUARD = 300_000_000
 #: Qwen2.5-VL patch factor (14-pixel patches merged 2 × 2).
 QWEN_FACTOR = 28
 #: Qwen2.5-VL processor default ``min_pixels`` (56 × 56), used when only ``max_pixels`` is given.
@@ -50,6 +53,29 @@ def arrow_table(dataset):
     if getattr(dataset, "_indices", None) is None:
         return dataset.data.table
     return dataset.with_format("arrow")[:]
+
+
+def _is_json_column(col) -> bool:
+    import pyarrow as pa
+
+    return isinstance(col.type, pa.JsonType)
+
+
+def column_values(table, name: str) -> list:
+    """A column of an Arrow table as Python values; ``datasets.Json`` columns (``routes``, an embedded ``json``),
+    which Arrow holds as JSON text, are parsed."""
+    col = table.column(name)
+    values = col.to_pylist()
+    if _is_json_column(col):
+        values = [json.loads(v) if isinstance(v, str) else v for v in values]
+    return values
+
+
+def cell(table, name: str, index: int):
+    """One value of an Arrow table as Python (``Json`` columns parsed, see :func:`column_values`)."""
+    col = table.column(name)
+    value = col[index].as_py()
+    return json.loads(value) if isinstance(value, str) and _is_json_column(col) else value
 
 
 def _pick_split(obj, split: str | None, source: object):
@@ -198,11 +224,53 @@ def _open_guarded(data: bytes | Path, limit: int | None, where: str):
         finally:
             Image.MAX_IMAGE_PIXELS = old
     w, h = img.size
+    if w <= 0 or h <= 0:
+        img.close()
+        raise DataError(f"image has an empty side ({w}×{h})", source=where, column="figure")
     if limit is not None and w * h > limit:
         img.close()
         raise DataError(f"image is {w}×{h} = {w * h:,} pixels, above the limit of {limit:,} (decompression-bomb "
-                        "guard; raise max_pixels_guard to allow it)", source=where, column="figure")
+                        "guard; raise max_pixels_guard / --max-image-pixels to allow it)", source=where,
+                        column="figure")
     return img
+
+
+def check_image(data: bytes | str | Path, *, where: str | None = None,
+                max_pixels_guard: int | None = DEFAULT_MAX_PIXELS_GUARD, decode: bool = False,
+                expect_format: str | None = "PNG") -> tuple[str, int, int]:
+    """Check that a map file (or its bytes) is a sound image without trusting it; return ``(format, width,
+    height)`` or raise :class:`DataError` naming ``where`` (default: the path).
+
+    Always: the header is readable and of ``expect_format`` (``None``: any format PIL reads), both sides are
+    non-empty and the pixel count is within ``max_pixels_guard`` (decompression-bomb guard, read from the header
+    before any pixel is decoded). ``decode=False``: the file's structure is verified (``PIL.Image.verify``: every
+    PNG chunk and its checksum, so truncated or corrupted files fail) without decoding pixels — fast even on the
+    largest maps. ``decode=True``: every pixel is decoded as training and evaluation will."""
+    if isinstance(data, str):
+        data = Path(data)
+    where = where or (str(data) if isinstance(data, Path) else "<bytes>")
+    if isinstance(data, Path):
+        if not data.is_file():
+            raise DataError(f"image file not found ({data})", source=where, column="figure")
+        if data.stat().st_size == 0:
+            raise DataError("image file is empty (0 bytes)", source=where, column="figure")
+    elif not data:
+        raise DataError("image data is empty (0 bytes)", source=where, column="figure")
+    img = _open_guarded(data, max_pixels_guard, where)
+    fmt, (w, h) = img.format or "unknown", img.size
+    try:
+        if expect_format is not None and fmt != expect_format:
+            raise DataError(f"image is {fmt}, expected {expect_format}", source=where, column="figure")
+        try:
+            if decode:
+                img.load()
+            else:
+                img.verify()
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise DataError(f"image data is corrupt or truncated: {exc}", source=where, column="figure") from None
+    finally:
+        img.close()
+    return fmt, w, h
 
 
 def _figure_source(value, roots: list[Path]) -> tuple[bytes | Path, str]:
@@ -320,18 +388,24 @@ def resolve_stations(value, root: Root = None) -> dict:
         return {k: v for k, v in value.items() if v is not None}
     if not isinstance(value, str) or not value.strip():
         raise DataError(f"json must be a dict, JSON text or a path, found {value!r:.60}", column="json")
+    from rewardmap.errors import StationFileError
+    from rewardmap.metro.io import MAX_STATION_FILE_BYTES, parse_station_json, read_station_text
+
     text = value.strip()
     if text.startswith("{"):
+        if len(text) > MAX_STATION_FILE_BYTES:
+            raise DataError(f"json text is {len(text):,} characters, above the station-file limit of "
+                            f"{MAX_STATION_FILE_BYTES:,}", column="json")
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"json text is not valid JSON: {exc.msg} at {exc.pos}", column="json") from None
+            data = parse_station_json(text, "<json column>")
+        except StationFileError as exc:
+            raise DataError(f"json text: {exc}", column="json") from None
     else:
         path = stations_file(text, root)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(f"station file is not valid JSON: {exc}", source=path, column="json") from None
+            data = parse_station_json(read_station_text(path), path)
+        except StationFileError as exc:
+            raise DataError(str(exc), source=path, column="json") from None
     if not isinstance(data, dict):
         raise DataError(f"station data must be a JSON object, found {type(data).__name__}", column="json")
     return data

@@ -87,18 +87,23 @@ def detect_schema(columns) -> Schema | None:
     return None
 
 
-def features_for(schema: Schema | str, *, max_routes: int = 1):
-    """``datasets.Features`` of a schema. ``routes`` is a struct with keys ``"1"`` … ``str(max_routes)`` (the public
-    files store the plan dict as a struct; rows with fewer plans hold ``None``)."""
-    from datasets import Features, List, Value
+def features_for(schema: Schema | str, *, max_routes: int = 1, embed_stations: bool = False):
+    """``datasets.Features`` of a schema.
+
+    ``routes`` is a ``datasets.Json`` column: each row holds exactly its own plans ``{"1": plan, …}``, never a
+    ``None`` plan (a struct column would pad every row to the most plans of any row with ``None``, and the released
+    ``main.py`` iterates ``routes.items()`` and zips each plan: a ``None`` plan crashes it). ``max_routes`` is kept
+    for callers and ignored. ``embed_stations``: ``json`` is a ``Json`` column holding the station mapping itself
+    (what ``main.py`` reads, ``json.dump(sample["json"])``) instead of a path string."""
+    from datasets import Features, Json, Value
 
     schema = get_schema(schema)
-    section = {"arrival_stop": Value("string"), "departure_stop": Value("string"), "num_via_stops": Value("int64"),
-               "route_name": Value("string"), "via_stops": List(Value("string"))}
     feats = {}
     for c in schema.columns:
         if c == "routes":
-            feats[c] = {str(i + 1): List(section) for i in range(max(1, max_routes))}
+            feats[c] = Json()
+        elif c == "json" and embed_stations:
+            feats[c] = Json()
         elif c in INT_COLUMNS:
             feats[c] = Value("int64")
         else:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 from rewardmap.errors import DataError, StationFileError
 from rewardmap.metro.routes import question_difficulty
 from rewardmap.tasks.types import DIFFICULTIES, PLUS_TYPES, TaskType
 
-from .loaders import Root, _roots, arrow_table, resolve_stations, stations_file
+from .loaders import (
+    DEFAULT_MAX_PIXELS_GUARD,
+    Root,
+    _figure_source,
+    _roots,
+    arrow_table,
+    check_image,
+    column_values,
+    resolve_stations,
+    stations_file,
+)
 from .schemas import PLACEHOLDER_INT, Schema, get_schema
 
 _PLUS_TYPE_VALUES = frozenset(t.value for t in PLUS_TYPES)
@@ -153,42 +163,55 @@ class _AnswerChecker:
         return None
 
 
-def _missing_images(table, root: Root) -> Iterator[tuple[int, str]]:
-    """Rows whose path-valued ``figure`` does not resolve to a file (base64 values are not decoded)."""
+def _image_problems(table, root: Root, guard: int | None) -> Iterator[tuple[int, str]]:
+    """Rows whose ``figure`` does not resolve to a sound image: every distinct map (a path, or embedded base64 /
+    ``data:`` text, told apart by a digest) is found and fully decoded once (:func:`check_image` with
+    ``decode=True``, within the pixel guard); each row holding a bad one is reported."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     col = table.column("figure")
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         return
-    known: dict[str, bool] = {}
     roots = _roots(root)
-    short = pc.indices_nonzero(pc.fill_null(pc.less(pc.utf8_length(col), 1024), False)).to_pylist()
-    values = col.take(short).to_pylist() if short else []  # base64 maps (long strings) are never materialised
-    for i, value in zip(short, values):
-        if not value or value.startswith("data:"):
-            continue
-        if value not in known:
-            text = value.strip().removeprefix("file://")
-            path = Path(text)
-            is_path = text.startswith((".", "/")) or text.lower().endswith((".png", ".jpg", ".jpeg", ".webp"))
-            known[value] = not is_path or (path.is_file() if path.is_absolute()
-                                           else any((r / text).is_file() for r in roots))
-        if not known[value]:
-            tried = ", ".join(str(r / value) for r in roots) or "no root given"
-            yield i, f"image file {value!r} not found (tried {tried})"
+    known: dict[str, str | None] = {}
+    for i in range(table.num_rows):
+        value = col[i].as_py()  # one value at a time: embedded maps are megabytes each
+        if not value or not value.strip():
+            continue  # reported as "figure is empty"
+        key = value if len(value) < 1024 else "sha1:" + hashlib.sha1(value.encode("ascii", "replace")).hexdigest()
+        if key not in known:
+            try:
+                data, where = _figure_source(value, roots)
+                check_image(data, where=f"embedded image ({where.strip('<>')})" if where.startswith("<") else where,
+                            max_pixels_guard=guard, decode=True, expect_format=None)
+                known[key] = None
+            except DataError as exc:
+                reason = _reason(exc)
+                known[key] = reason if exc.source is None or exc.source in reason else f"{exc.source}: {reason}"
+        if known[key]:
+            yield i, known[key]
+
+
+def _reason(exc: DataError) -> str:
+    """The message of a :class:`DataError` without its ``source, row, column:`` prefix."""
+    parts = [p for p in (exc.source, None if exc.row is None else f"row {exc.row}",
+                         exc.column and f"column {exc.column!r}") if p]
+    text = str(exc)
+    prefix = ", ".join(parts) + ": "
+    return text[len(prefix):] if parts and text.startswith(prefix) else text
 
 
 def iter_row_errors(dataset, schema: str | Schema, *, source: object = None, root: Root = None,
-                    check_files: bool = False, check_images: bool = False, check_answers: bool = False
-                    ) -> Iterator[DataError]:
+                    check_files: bool = False, check_images: bool = False, check_answers: bool = False,
+                    max_pixels_guard: int | None = DEFAULT_MAX_PIXELS_GUARD) -> Iterator[DataError]:
     """Every problem of a dataset against a public schema, as :class:`DataError` s (source, row, column set).
 
     Checks: exact column set; string columns non-empty strings; integer columns integers; ``type`` among the schema's
     types; difficulty labels; answer encodings (TorF 1/0, Counting1 0–3, Counting3 = city_line_count, planning −1);
     ``question_transfer_count`` consistent with ``difficulty_question`` (−1 on Plus rows of ReasonMap-Train);
     ``routes`` structure. ``check_files``: also resolve each distinct ``json`` path against ``root``;
-    ``check_images``: also check that path-valued ``figure`` s exist under ``root`` (images are not decoded);
+    ``check_images``: also find and fully decode every distinct map (path under ``root`` or embedded), refusing
+    corrupt, truncated, empty, non-image and over-``max_pixels_guard`` ones;
     ``check_answers``: re-derive every Plus answer from the city's station file (``json``, else
     ``./stations/<country>/<city>.json`` under ``root``); a Counting1 answer passes when it equals the count along
     the track or by list slicing on a shared line."""
@@ -207,10 +230,10 @@ def iter_row_errors(dataset, schema: str | Schema, *, source: object = None, roo
     for i, msg in _figure_problems(table):
         yield DataError(msg, source=source, row=i, column="figure")
     if check_images:
-        for i, msg in _missing_images(table, root):
+        for i, msg in _image_problems(table, root, max_pixels_guard):
             yield DataError(msg, source=source, row=i, column="figure")
     names = [c for c in schema.columns if c != "figure"]
-    values = {c: table.column(c).to_pylist() for c in names}
+    values = {c: column_values(table, c) for c in names}
     n = table.num_rows
     allowed_types = _PLUS_TYPE_VALUES | ({TaskType.PLANNING.value} if schema.name == "reasonmap-train" else set())
     checked_json: dict[str, str | None] = {}
@@ -286,10 +309,12 @@ def iter_row_errors(dataset, schema: str | Schema, *, source: object = None, roo
 
 
 def validate_rows(dataset, schema_name: str | Schema, *, source: object = None, root: Root = None,
-                  check_files: bool = False, check_images: bool = False, check_answers: bool = False) -> int:
+                  check_files: bool = False, check_images: bool = False, check_answers: bool = False,
+                  max_pixels_guard: int | None = DEFAULT_MAX_PIXELS_GUARD) -> int:
     """Validate every row of a dataset against a public schema; raise the first problem as :class:`DataError`
     (naming ``source``, row and column). Returns the number of rows checked. See :func:`iter_row_errors`."""
     for error in iter_row_errors(dataset, schema_name, source=source, root=root, check_files=check_files,
-                                 check_images=check_images, check_answers=check_answers):
+                                 check_images=check_images, check_answers=check_answers,
+                                 max_pixels_guard=max_pixels_guard):
         raise error
     return len(dataset)
