@@ -64,3 +64,92 @@ def test_huge_adversarial_inputs():
         for row in [*PLUS_ROWS, PLAN_ROW]:
             _check(score_response(response, row, cfg), cfg)
         assert 0.0 <= score_reasonmap(response, RM_ROW, question="long1").map_score <= 40.0
+
+
+# ------------------------------------------------------------------ issue 13 F1–F3: linear time, any input, data errors
+def _seconds(fn, *args) -> float:
+    import time
+
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def test_parsers_are_linear_on_unclosed_boxes_and_parentheses():
+    """8 kB of unclosed ``\\boxed{`` took 1.7 s (quadratic); 64× more input must cost far less than 64² × more time.
+    Measured as a ratio within one run (shared cores), on every parser a reward worker runs."""
+    from rewardmap.metro import clean_eval, clean_reward
+    from rewardmap.scoring.parsing import extract_plus_official, extract_plus_tolerant, last_boxed, qvq_final_answer
+
+    cases = [(last_boxed, "\\boxed{"), (extract_plus_tolerant, "\\boxed{"), (qvq_final_answer, "\\boxed{"),
+             (extract_plus_official, "\\boxed{"), (clean_eval, "("), (clean_reward, "（"),
+             (lambda t: score_response(t, PLAN_ROW, "official"), "Arrival Stop: ("),
+             (lambda t: score_response(t, PLAN_ROW, "paper"), "Arrival Stop: ("),
+             (lambda t: score_reasonmap(t, RM_ROW, question="long2"), "Via Stops: (")]
+    for fn, unit in cases:
+        small = unit * (8_000 // len(unit))
+        big = unit * (512_000 // len(unit))
+        t_small = max(min(_seconds(fn, small) for _ in range(3)), 1e-4)
+        t_big = min(_seconds(fn, big) for _ in range(2))
+        assert t_big < 0.5 and t_big / t_small < 64 * 8, (fn, unit, t_small, t_big)
+
+
+def test_parsers_take_any_value():
+    from rewardmap.scoring import (
+        extract_plus_official,
+        extract_plus_tolerant,
+        extract_stops,
+        find_math_answer,
+        parse_route,
+        parse_route_official,
+        parse_route_tolerant,
+        strip_reasoning,
+    )
+    from rewardmap.scoring.parsing import last_boxed, parse_int, split_via_official, split_via_tolerant
+
+    class Hostile:
+        def __str__(self):
+            raise RuntimeError("no")
+
+    for value in (None, 3, 2.5, b"\\boxed{yes}", bytearray(b"\xff\xfe"), ["a"], {"a": 1}, Hostile(), "\ud800"):
+        for fn in (extract_plus_official, extract_plus_tolerant, extract_stops, find_math_answer, parse_route,
+                   parse_route_official, parse_route_tolerant, strip_reasoning, last_boxed, parse_int,
+                   split_via_official, split_via_tolerant):
+            fn(value)
+        for row in [*PLUS_ROWS, PLAN_ROW]:
+            assert math.isfinite(score_response(value, row).total)
+    assert extract_plus_official(b"\\boxed{yes}") == "yes"
+
+
+def test_malformed_rows_are_data_errors_naming_the_column():
+    import pytest
+
+    from rewardmap.errors import DataError
+
+    with pytest.raises(DataError) as err:
+        score_response("\\boxed{3}", {"type": "Counting2", "answer": float("inf"), "difficulty_city": "easy"})
+    assert err.value.column == "answer"
+    for spec in ("[" * 100_000 + "]" * 100_000, '{"a":' * 5_000 + "1" + "}" * 5_000):
+        with pytest.raises(DataError) as err:
+            score_response("x", dict(PLAN_ROW, json=spec, country="x", city="deep"))
+        assert err.value.column == "json" and len(str(err.value)) < 2_000
+
+
+def test_a_city_that_cannot_load_fails_once(tmp_path):
+    """The released loader is not retried per row: the first row's error is remembered and re-raised at once."""
+    import pytest
+
+    from rewardmap.errors import DataError
+    from rewardmap.scoring.stations import NetworkCache
+
+    bad = tmp_path / "stations" / "x" / "broken.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text('{"Line 1": ["A", 3]}', encoding="utf-8")
+    cache = NetworkCache()
+    row = dict(PLAN_ROW, json=str(bad), country="x", city="broken")
+    messages = set()
+    for _ in range(50):
+        with pytest.raises(DataError) as err:
+            score_response("Route Name: Line 1\nDeparture Stop: A\nArrival Stop: B", row, cache=cache)
+        messages.add(str(err.value))
+    assert cache.loads == 1 and len(messages) == 1 and str(bad) in messages.pop()

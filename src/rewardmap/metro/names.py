@@ -80,33 +80,48 @@ _OPENERS = "(（"
 _CLOSERS = ")）"
 
 
+_OPENER_RE = re.compile(r"[(（]")
+_CLOSER_RE = re.compile(r"[)）]")
+
+
 def drop_parenthesised(text: str) -> str:
-    """``re.sub(r"[\\(（][^\\)）]*[\\)）]", "", text)`` of both released cleaners, in linear time: from each opening
-    parenthesis (ASCII or full-width) up to the first closing one after it, inclusive; an opening parenthesis with no
-    closing one after it stays (and so does everything after it)."""
+    """``re.sub(r"[\\(（][^\\)）]*[\\)）]", "", text)`` of both released cleaners, in time linear in the text: from
+    each opening parenthesis (ASCII or full-width) up to the first closing one after it, inclusive; an opening
+    parenthesis with no closing one after it stays (and so does everything after it)."""
     if "(" not in text and "（" not in text:
         return text
     out: list[str] = []
-    i = 0
-    n = len(text)
-    while i < n:
-        j = min((k for k in (text.find("(", i), text.find("（", i)) if k >= 0), default=-1)
-        if j < 0:
+    kept = 0
+    while True:
+        opened = _OPENER_RE.search(text, kept)
+        if opened is None:
             break
-        close = min((k for k in (text.find(")", j + 1), text.find("）", j + 1)) if k >= 0), default=-1)
-        if close < 0:
+        closed = _CLOSER_RE.search(text, opened.end())
+        if closed is None:
             break
-        out.append(text[i:j])
-        i = close + 1
-    out.append(text[i:])
+        out.append(text[kept:opened.start()])
+        kept = closed.end()
+    out.append(text[kept:])
     return "".join(out)
 
 
-@lru_cache(maxsize=65536)
+#: Names longer than this are cleaned without the memo (an adversarial answer must not fill memory).
+_MEMO_LIMIT = 512
+
+
 def clean_eval(text: str) -> str:
     """ReasonMap evaluation ``clean_string`` (tools.py), exactly: drop Metro/metro , * newlines, parenthesised groups
     (:func:`drop_parenthesised`), whitespace and dashes; lowercase. Does not remove "Station" or "站". Not idempotent
     ("METRO" survives once and is removed by a second pass), which the released checkers rely on."""
+    return _clean_eval_memo(text) if len(text) <= _MEMO_LIMIT else _clean_eval(text)
+
+
+def clean_reward(text: str) -> str:
+    """RewardMap reward ``clean_string`` (verl/utils/reward_score/reason_map.py), quirks included (module doc)."""
+    return _clean_reward_memo(text) if len(text) <= _MEMO_LIMIT else _clean_reward(text)
+
+
+def _clean_eval(text: str) -> str:
     for token in ("Metro", "metro", ",", "*", "\n"):
         text = text.replace(token, "")
     text = drop_parenthesised(text)
@@ -114,9 +129,7 @@ def clean_eval(text: str) -> str:
     return text.lower()
 
 
-@lru_cache(maxsize=65536)
-def clean_reward(text: str) -> str:
-    """RewardMap reward ``clean_string`` (verl/utils/reward_score/reason_map.py), quirks included (module doc)."""
+def _clean_reward(text: str) -> str:
     for token in ("Metro", "metro", ",", "*", "\n", "'"):
         text = text.replace(token, "")
     for old, new in (("Univ.", "University"), ("Univ", "University"), ("Tech.", "Technology"),
@@ -129,6 +142,10 @@ def clean_reward(text: str) -> str:
     text = drop_parenthesised(text)
     text = _WS_DASH_RE.sub("", text)
     return text.lower()
+
+
+_clean_eval_memo = lru_cache(maxsize=65536)(_clean_eval)
+_clean_reward_memo = lru_cache(maxsize=65536)(_clean_reward)
 
 
 _SUFFIX_RE = re.compile(r"(?:\s*\b(?:station|stn|metro station|subway station)\b\.?)+\s*$")

@@ -54,6 +54,8 @@ def plus_value(answer: str, task: TaskType, mode: str = "official") -> int | Non
 def plus_correct(answer: str, task: TaskType, gold: int, mode: str = "official") -> bool:
     """Whether an extracted Plus answer is correct (module doc)."""
     value = plus_value(answer, task, mode)
+    if task.is_torf:  # as released: gold 1 means "yes", any other gold "no"
+        gold = 1 if gold == 1 else 0
     return value is not None and value == gold
 
 

@@ -39,6 +39,7 @@ from rewardmap.scoring import released
 from rewardmap.scoring.correctness import extract_plus, planning_correct, plus_correct
 from rewardmap.scoring.parsing import (
     ParsedSection,
+    as_text,
     parse_int,
     parse_route_official,
     parse_route_tolerant,
@@ -273,7 +274,7 @@ def score_reasonmap(response: str, row: Any, *, question: str = "short", variant
     network = (cache if cache is not None else DEFAULT_CACHE).network_for_row(row, stations_root)
     plans = reference_plans(row_field(row, "routes", None))
     country = str(row_field(row, "country", "") or network.country or "")
-    text = response if isinstance(response, str) else ("" if response is None else str(response))
+    text = as_text(response)
     if reasoning:
         text = strip_reasoning(text)
     if variant == "official" and parse == "official":
@@ -306,7 +307,7 @@ def score_plus(response: str, row: Any, *, parse: str = "official", reasoning: b
     task = task_type_of(row)
     if task is TaskType.PLANNING:
         raise DataError("score_plus scores ReasonMap-Plus types; use score_reasonmap for planning", column="type")
-    text = response if isinstance(response, str) else ("" if response is None else str(response))
+    text = as_text(response)
     if reasoning:
         text = strip_reasoning(text)
     parsed = extract_plus(text, parse)

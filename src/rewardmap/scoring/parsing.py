@@ -22,24 +22,64 @@ Two modes, each a named choice:
   draft inside the reasoning does not count); for Plus answers the last brace-balanced ``\\boxed{...}``, then
   "answer is"/"Answer:" flags, then the last line; yes/no, A–D and integers read from common spellings.
 
-Every function here accepts any string and never raises.
+Every function here accepts any value (``None`` reads as "", bytes are decoded, anything else goes through ``str``),
+never raises, and runs in time linear in the text. Text beyond :data:`MAX_RESPONSE_CHARS` characters is not read
+(a model answer that long is a runaway generation; the cut keeps a reward worker's worst case bounded).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 PARSE_MODES = ("official", "tolerant")
 
 #: The value of a field whose official regex found nothing; equal to no cleaned station or line name.
 MISSING = "\x00missing"
 
+#: Parsers read at most this many characters of an answer (module doc).
+MAX_RESPONSE_CHARS = 1_000_000
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def as_text(value: object) -> str:
+    """Any value as the text a parser reads: str as is, None as "", bytes decoded (UTF-8, invalid bytes replaced),
+    anything else through ``str``; cut to :data:`MAX_RESPONSE_CHARS`."""
+    if isinstance(value, str):
+        text = value
+    elif value is None:
+        text = ""
+    elif isinstance(value, bytes | bytearray | memoryview):
+        text = bytes(value).decode("utf-8", "replace")
+    else:
+        try:
+            text = str(value)
+        except Exception:  # a hostile __str__
+            text = ""
+        if not isinstance(text, str):
+            text = ""
+    return text if len(text) <= MAX_RESPONSE_CHARS else text[:MAX_RESPONSE_CHARS]
+
+
+def _any_text(fn: _F) -> _F:
+    """Let a parser take any value as its first argument (see :func:`as_text`)."""
+
+    @functools.wraps(fn)
+    def wrapper(text: object, *args: Any, **kwargs: Any) -> Any:
+        return fn(as_text(text), *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
 # ----------------------------------------------------------------------------------------------- reasoning wrappers
 _THINK_CLOSERS = ("</think>", "◁/think▷")
 
 
+@_any_text
 def strip_reasoning(text: str) -> str:
     """The text after the last reasoning closer (``</think>``: Skywork/Qwen style; ``◁/think▷``: Kimi-Thinking);
     the whole text when there is none (ReasonMap ``main.py`` per-model handling, paper-spec §1.5)."""
@@ -56,6 +96,7 @@ _QVQ_BOXED_RE = re.compile(r"\\boxed\{(.*?)\}\s*(?:\}|$)", re.S)
 _QVQ_TEXT_RE = re.compile(r"\\text\{([^{}]*)\}")
 
 
+@_any_text
 def qvq_final_answer(text: str) -> str:
     """QVQ handling of ReasonMap ``main.py``: the ``\\text{...}`` contents inside ``\\boxed{...}`` joined by
     newlines, or the whole response when there are none."""
@@ -81,16 +122,30 @@ def _closing(text: str, start: int, opening: str, closing: str) -> int | None:
     return None
 
 
+_BOX_RE = re.compile(r"\\boxed\{|\\fbox\{")
+_BRACE_RE = re.compile(r"[{}]")
+
+
+@_any_text
 def last_boxed(text: str) -> str | None:
-    """Content of the last brace-balanced ``\\boxed{...}`` (``\\fbox{`` too), or None. Linear time."""
-    pos = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
-    while pos >= 0:
-        start = text.index("{", pos) + 1
-        end = _closing(text, start, "{", "}")
+    """Content of the last brace-balanced ``\\boxed{...}`` (``\\fbox{`` too), or None. One pass over the braces
+    matches every ``{`` with its ``}``, so unclosed boxes cost linear time, not quadratic."""
+    if "oxed{" not in text and "fbox{" not in text:
+        return None
+    starts = [m.end() for m in _BOX_RE.finditer(text)]
+    if not starts:
+        return None
+    closes: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _BRACE_RE.finditer(text, starts[0] - 1):
+        if m.group() == "{":
+            stack.append(m.start())
+        elif stack:
+            closes[stack.pop()] = m.start()
+    for start in reversed(starts):
+        end = closes.get(start - 1)
         if end is not None:
             return text[start:end]
-        # unbalanced: try an earlier box
-        pos = max(text.rfind("\\boxed{", 0, pos), text.rfind("\\fbox{", 0, pos))
     return None
 
 
@@ -99,6 +154,7 @@ _FLAGS = ("the final answer is", "the answer is", "the correct answer is", "the 
 _FLAG_PAIRS = tuple((f, f.replace("the", "The")) for f in _FLAGS)
 
 
+@_any_text
 def extract_plus_official(response: str) -> str:
     """The released Plus answer extraction (module doc, paper-spec §2.3). Returns the lower-cased answer string."""
     a = response
@@ -115,6 +171,7 @@ def extract_plus_official(response: str) -> str:
     return find_math_answer(a).rstrip(".").lstrip(":").strip()
 
 
+@_any_text
 def find_math_answer(s: str) -> str:
     """``find_math_answer`` of the released utils (MathVision style), made linear-time and exception-free.
 
@@ -137,6 +194,7 @@ def find_math_answer(s: str) -> str:
     return _strip_string(ans)
 
 
+@_any_text
 def boxed_core(s: str) -> str:
     """``re.findall("oxed{(.*)}", s.replace("{}", ""), re.S)[-1]`` (or the string when there is no match), in linear
     time: the greedy match runs from the first ``oxed{`` to the last ``}``, and it is the only match."""
@@ -233,6 +291,7 @@ _NUMBER_WORDS = {w: i for i, w in enumerate(
     "seventeen eighteen nineteen twenty".split())}
 
 
+@_any_text
 def extract_plus_tolerant(response: str) -> str:
     """Our lenient extraction: reasoning removed; last balanced ``\\boxed{}``; else the text after the last
     "answer is" / "Answer:" flag (its first line); else the last non-empty line. NFKC-normalised, markdown and LaTeX
@@ -252,6 +311,7 @@ def extract_plus_tolerant(response: str) -> str:
     return box.strip(" .。!！:：;；,，")
 
 
+@_any_text
 def tolerant_yes_no(answer: str) -> str | None:
     """``"yes"`` / ``"no"`` from a tolerant answer string, or None."""
     word = re.split(r"[\s,.;:!。，]", answer.strip(), maxsplit=1)[0] if answer.strip() else ""
@@ -262,12 +322,14 @@ def tolerant_yes_no(answer: str) -> str | None:
     return None
 
 
+@_any_text
 def tolerant_choice(answer: str) -> int | None:
     """Option index 0–3 from "B", "(b)", "B) 13", "option B", or None."""
     m = _CHOICE_RE.match(answer.strip())
     return None if m is None else "abcd".index(m.group(1).lower())
 
 
+@_any_text
 def tolerant_int(answer: str) -> int | None:
     """The integer of "3", "3 lines", "three"; None when there is not exactly one integer."""
     found = _INT_RE.findall(answer[:200])
@@ -308,6 +370,7 @@ def _line_after(section: str, label: str) -> str:
 ROUTE_TEMPLATES = ("short", "long1", "long2")
 
 
+@_any_text
 def parse_route_official(text: str, template: str = "short", *, labels_case_sensitive: bool = True
                          ) -> tuple[ParsedSection, ...]:
     """Sections of a route answer as the released code reads them (module doc).
@@ -375,6 +438,7 @@ def _sections_of(labels: list[tuple[str, str]]) -> tuple[ParsedSection, ...]:
                  for s in groups if "dep" in s and "arr" in s and "route" in s)
 
 
+@_any_text
 def parse_route_tolerant(text: str) -> tuple[ParsedSection, ...]:
     """Our lenient route parser (module doc): label lines in any case/spacing, bold, full-width colon; a new
     "Route Name" starts a section; the last block of route lines holding a complete section wins. A block longer
@@ -399,6 +463,7 @@ def parse_route_tolerant(text: str) -> tuple[ParsedSection, ...]:
     return sections if len(sections) <= MAX_TOLERANT_SECTIONS else ()
 
 
+@_any_text
 def parse_route(text: str, template: str = "short", mode: str = "official") -> tuple[ParsedSection, ...]:
     """Route sections in the given parse mode (``official`` or ``tolerant``)."""
     if mode == "tolerant":
@@ -409,6 +474,7 @@ def parse_route(text: str, template: str = "short", mode: str = "official") -> t
 def split_via_official(via: str | None) -> tuple[str, ...]:
     """The released via-stop split: ``split(",")`` only when the text holds "站" (Chinese cities), items not
     stripped; otherwise no via stops."""
+    via = as_text(via) if via is not None else ""
     if not via or "站" not in via:
         return ()
     return tuple(via.strip().split(","))
@@ -416,6 +482,7 @@ def split_via_official(via: str | None) -> tuple[str, ...]:
 
 def split_via_tolerant(via: str | None) -> tuple[str, ...]:
     """Via stops split on commas (ASCII, full-width, 、) or semicolons, stripped, empties and "none" dropped."""
+    via = as_text(via) if via is not None else ""
     if not via:
         return ()
     items = (s.strip(" .。\t") for s in re.split(r"[,，、;；]", via.strip()))
@@ -426,7 +493,7 @@ def parse_int(text: str | None) -> int | None:
     """The integer a "Number of Via Stops" value holds (first integer of its first line), or None."""
     if text is None:
         return None
-    m = _INT_RE.search(text.strip().split("\n", 1)[0][:100])
+    m = _INT_RE.search(as_text(text).strip().split("\n", 1)[0][:100])
     return int(m.group(0)) if m else None
 
 
@@ -434,6 +501,7 @@ def parse_int(text: str | None) -> int | None:
 _STOPS_RE = re.compile(r"Stops\s*:\s*\[", re.I)
 
 
+@_any_text
 def extract_stops(text: str) -> tuple[str, ...]:
     """The ``Stops: [...]`` list (RewardMap ``extract_stops_no_quotes``, data-schema §2.4): bracket-balanced content,
     split on commas outside parentheses, items stripped of spaces, ``.`` and ``;`` and a leading "and ", ``...``/``…``

@@ -27,6 +27,7 @@ from rewardmap.scoring.correctness import extract_plus, planning_correct, plus_c
 from rewardmap.scoring.detail import counting1_detail, planning_detail_official, planning_detail_paper
 from rewardmap.scoring.parsing import (
     MISSING,
+    as_text,
     extract_stops,
     last_boxed,
     parse_route_official,
@@ -91,7 +92,7 @@ def _gold(row: Any) -> int:
         return int(value)
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         if isinstance(value, str) and value.strip().lower() in ("yes", "no"):
             return int(value.strip().lower() == "yes")
         if isinstance(value, str) and value.strip().upper() in ("A", "B", "C", "D"):
@@ -135,7 +136,7 @@ def score_response(response: str, row: Any, config: RewardConfig | str = "offici
     cfg = resolve_config(config)
     task = task_type_of(row)
     weight = difficulty_weight(row, cfg, task=task)
-    text = response if isinstance(response, str) else ("" if response is None else str(response))
+    text = as_text(response)
     if cfg.strip_reasoning:
         text = strip_reasoning(text)
     detail = 0.0

@@ -57,17 +57,27 @@ class NetworkCache:
         self._by_key: OrderedDict[Any, tuple[Any, Network]] = OrderedDict()
         self._by_path: dict[Path, Network] = {}
         self._by_content: OrderedDict[Any, Network] = OrderedDict()
+        self._failed: dict[Any, DataError] = {}
         self._lock = threading.Lock()
         self.loads = 0
 
     def __len__(self) -> int:
         return len(self._by_key)
 
+    def _remember_failure(self, key: Any, error: DataError) -> None:
+        if key[0] == "dict":
+            return
+        with self._lock:
+            self._failed[key] = error
+            while len(self._failed) > self.maxsize:
+                self._failed.pop(next(iter(self._failed)))
+
     def clear(self) -> None:
         with self._lock:
             self._by_key.clear()
             self._by_path.clear()
             self._by_content.clear()
+            self._failed.clear()
 
     def network_for_row(self, row: Any, stations_root: str | Path | None = None) -> Network:
         """The network of a row: its ``json`` column (dict, JSON text, or a path resolved against
@@ -91,7 +101,18 @@ class NetworkCache:
             if hit is not None and (key[0] != "dict" or hit[0] is spec):
                 self._by_key.move_to_end(key)
                 return hit[1]
-        network = self._build(spec, stations_root, country, city)
+            failed = self._failed.get(key) if key[0] != "dict" else None
+        if failed is not None:  # a city that cannot load fails once; later rows get the same error at once
+            raise failed.with_traceback(None)
+        try:
+            network = self._build(spec, stations_root, country, city)
+        except RecursionError:
+            error = DataError("station data is nested too deeply to be a station file", column="json")
+            self._remember_failure(key, error)
+            raise error from None
+        except DataError as exc:
+            self._remember_failure(key, exc)
+            raise
         with self._lock:
             self._by_key[key] = (spec if key[0] == "dict" else None, network)
             while len(self._by_key) > self.maxsize:
@@ -123,6 +144,8 @@ class NetworkCache:
                 except json.JSONDecodeError as exc:
                     raise DataError(f"JSON text does not parse: {exc.msg} at line {exc.lineno}",
                                     column="json") from None
+                except RecursionError:
+                    raise DataError("JSON text is nested too deeply to be station data", column="json") from None
                 self.loads += 1
                 return network_from_mapping(data, city=city, country=country, source="<row json>")
             if isinstance(spec, str):
@@ -132,7 +155,11 @@ class NetworkCache:
             else:
                 raise DataError("no station data: the row has no json value and no country/city", column="json")
             for path in tried:
-                if path.is_file():
+                try:
+                    found_file = path.is_file()
+                except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+                    found_file = False
+                if found_file:
                     resolved = path.resolve()
                     with self._lock:
                         found = self._by_path.get(resolved)
@@ -142,8 +169,9 @@ class NetworkCache:
                         with self._lock:
                             self._by_path[resolved] = found
                     return found
-            shown = ", ".join(str(p) for p in tried) or "(no candidate)"
-            raise DataError(f"station file {spec!r} not found (tried {shown}); pass stations_root= or set "
+            shown = ", ".join(str(p)[:300] for p in tried) or "(no candidate)"
+            shown_spec = spec if not isinstance(spec, str) or len(spec) <= 300 else spec[:300] + "…"
+            raise DataError(f"station file {shown_spec!r} not found (tried {shown}); pass stations_root= or set "
                             f"${STATIONS_ENV}", column="json")
         except DataError:
             raise
