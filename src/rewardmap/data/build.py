@@ -11,8 +11,10 @@ Output layout (the **dataset root** ``OUT``)::
     OUT/geometry/<country>/<city>.json   copies of geometry sidecars, when the input has them
     OUT/annotations/reasonmap-plus-<split>.jsonl   fine-grained answers of the Plus rows (not a public column)
     OUT/manifest.json                    seed, cities, labels and their provenance, counts
-    OUT/<dataset>/maps -> ../maps        a relative link, so the released ``rl_dataset.py`` (which resolves
-                                         ``./maps/...`` against the dataset folder it loads) finds the maps
+    OUT/reasonmap-train/maps -> ../maps  relative links (also ``stations``, ``geometry``; the same in
+                                         ``reasonmap-plus``), so the released ``rl_dataset.py`` — which resolves
+                                         ``./maps/...`` against the dataset folder it loads, not ``OUT`` — finds the
+                                         maps, and the dataset folder works as a root in its own right
 
 Rebuilding into a folder that holds a previous build (it has ``manifest.json``) first removes every output listed
 above, so no file of the last build (a city no longer selected, say) survives; anything else in the folder is left
@@ -264,14 +266,23 @@ def _prepare_out(out: Path, inputs: Sequence[Path]) -> None:
             shutil.rmtree(target)
 
 
-def _link_maps(dataset_dir: Path) -> None:
-    """``<dataset_dir>/maps -> ../maps``: the released RL loader resolves ``./maps/...`` against the folder it
-    loads (``data_path``, ``data_path/train``, ``data_path/../..``), not against the dataset root."""
-    link = dataset_dir / "maps"
-    try:
-        link.symlink_to(Path("..") / "maps", target_is_directory=True)
-    except OSError:  # no symlinks on this filesystem: copy the maps instead
-        shutil.copytree(dataset_dir.parent / "maps", link)
+#: Datasets the released RL loader may be pointed at (``load_from_disk(data_path)["train"]``, a ``type`` column).
+LINKED_DATASETS = ("reasonmap-plus", "reasonmap-train")
+
+
+def _link_assets(dataset_dir: Path) -> None:
+    """``<dataset_dir>/{maps,stations,geometry} -> ../…``: the released RL loader resolves ``./maps/...`` against
+    the folder it loads (``data_path``, ``data_path/train``, ``data_path/../..``), not against the dataset root;
+    with all three linked the folder is a complete root (maps, station files, their geometry sidecars)."""
+    for name in ("maps", "stations", "geometry"):
+        target = dataset_dir.parent / name
+        if not target.is_dir():
+            continue
+        link = dataset_dir / name
+        try:
+            link.symlink_to(Path("..") / name, target_is_directory=True)
+        except OSError:  # no symlinks on this filesystem: copy instead
+            shutil.copytree(target, link)
 
 
 def _check_map(src: Path, country: str, city: str, guard: int | None) -> None:
@@ -413,7 +424,8 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
             # explicit shard counts: an empty split saved with datasets' default cannot be loaded back
             shards = {k: max(1, -(-ds.data.nbytes // (500 * 2**20))) for k, ds in dd.items()}
             dd.save_to_disk(str(target), num_shards=shards)
-            _link_maps(target)
+            if name in LINKED_DATASETS:
+                _link_assets(target)
             result[name] = str(target)
             result["counts"][name] = {split: len(ds) for split, ds in dd.items()}
             if write_parquet:
