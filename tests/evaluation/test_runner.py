@@ -159,9 +159,14 @@ def test_unreachable_server_fails_fast(synth_dataset, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     o = EvalOptions(benchmark="reasonmap-plus", data=str(synth_dataset / "reasonmap-plus"),
-                    model=f"openai:sim@http://127.0.0.1:{port}/v1", out=str(tmp_path / "u"), progress=False)
+                    model=f"openai:sim@http://127.0.0.1:{port}/v1", out=str(tmp_path / "u"), progress=False,
+                    connect_wait_s=0)
+    import time
+
+    t0 = time.monotonic()
     with pytest.raises(ConfigError, match="cannot reach the model server"):
         run_eval(o, log=lambda m: None)
+    assert time.monotonic() - t0 < 5  # refused connection, no wait asked for: at once
 
 
 def test_a_failing_server_stops_the_run_and_resume_finishes_it(sim_rows, synth_dataset, tmp_path):

@@ -347,13 +347,14 @@ class _Deadlines:
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
         self._stopped = False
+        self._finished = 0
 
     def arm(self, deadline: float, conn: http.client.HTTPConnection) -> _Armed:
         entry = _Armed(conn, deadline)
         with self._cond:
             heapq.heappush(self._heap, (deadline, next(self._seq), entry))
-            if self._thread is None or not self._thread.is_alive():
-                self._stopped = False
+            self._stopped = False
+            if self._thread is None:  # none yet, or the last one has left its loop (it clears this under the lock)
                 self._thread = threading.Thread(target=self._run, name="rewardmap-http-deadlines", daemon=True)
                 self._thread.start()
             self._cond.notify()
@@ -362,6 +363,11 @@ class _Deadlines:
     def disarm(self, entry: _Armed) -> None:
         with self._cond:
             entry.done = True
+            self._finished += 1
+            if self._finished > 1024 and 2 * self._finished > len(self._heap):  # drop finished entries, amortised O(1)
+                self._heap = [x for x in self._heap if not x[2].done]
+                heapq.heapify(self._heap)
+                self._finished = 0
 
     def stop(self) -> None:
         with self._cond:
@@ -373,6 +379,7 @@ class _Deadlines:
             while not self._stopped:
                 while self._heap and self._heap[0][2].done:
                     heapq.heappop(self._heap)
+                    self._finished = max(0, self._finished - 1)
                 if not self._heap:
                     self._cond.wait(1.0)
                     continue
@@ -391,6 +398,7 @@ class _Deadlines:
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+            self._thread = None
 
 
 def _describe(value) -> str:
