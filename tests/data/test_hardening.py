@@ -229,6 +229,17 @@ def test_verl_refuses_an_unresolvable_map_path(toy_build, tmp_path):
     assert info.value.column == "figure" and info.value.row == 0
 
 
+def test_verl_path_mode_on_embedded_maps_points_to_bytes_mode(toy_root, tmp_path):
+    res = build_datasets(toy_root / "stations", toy_root / "maps", tmp_path / "e", embed_images=True,
+                         test_cities=[], plus_counts={"Counting3": 1}, planning_quota=(2, 0, 0), write_parquet=False)
+    ds = load_rows(res["reasonmap"], "train")
+    with pytest.raises(DataError, match=r"embedded in the row.*--image-mode bytes") as info:
+        export_verl(ds, tmp_path / "v.parquet", root=tmp_path / "e")
+    assert (info.value.row, info.value.column) == (0, "figure")
+    rows = pq.read_table(export_verl(ds, tmp_path / "v.parquet", root=tmp_path / "e", image_mode="bytes")).to_pylist()
+    assert rows[0]["images"][0]["bytes"][:4] == b"\x89PNG"
+
+
 def test_verl_path_mode_has_no_bytes_key_and_carries_pixel_budget(toy_build, tmp_path):
     out, _ = toy_build
     assert main(["data", "export", "verl", str(out / "reasonmap-train"), "--out", str(tmp_path / "v.parquet")]) == 0

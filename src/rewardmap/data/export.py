@@ -174,7 +174,10 @@ def _figure_path(value, root: Root, row: int, source: object) -> str:
     if isinstance(location, str) and len(location) < 1024 and Path(location).is_absolute() and \
             Path(location).is_file():
         return location
-    if (isinstance(value, str) and len(value) >= 1024) or not isinstance(value, str):
+    text = value.strip() if isinstance(value, str) else ""
+    looks_like_path = len(text) < 1024 and (text.startswith((".", "/", "file://")) or text.lower().endswith(
+        (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")))
+    if not looks_like_path:
         raise DataError("the map is embedded in the row (base64 or bytes), not a path; export with image mode "
                         "'bytes' (--image-mode bytes)", source=source, row=row, column="figure")
     tried = ", ".join(str(r / value.strip()) for r in _roots(root)) or "no root given (pass root= / --root)"
