@@ -303,3 +303,14 @@ def test_write_png_helper_is_a_real_png(tmp_path):
     p = write_png(tmp_path / "a.png")
     assert check_image(p, decode=True) == ("PNG", 60, 40)
     assert SMALL_PLUS  # the shared quotas stay importable
+
+
+@pytest.mark.integration
+def test_a_map_of_the_largest_real_size_decodes_with_the_defaults(tmp_path):
+    """Kuala Lumpur's size (278 MP) through the path training and evaluation use (~7 s, ~1.4 GB on one core)."""
+    from rewardmap.data import resolve_figure
+
+    kl = tmp_path / "kuala_lumpur.png"
+    kl.write_bytes(png_bytes(*KL_SIZE))
+    img = resolve_figure(str(kl), max_pixels=200_704)
+    assert img.mode == "RGB" and img.width * img.height <= 200_704 and img.height > img.width
