@@ -38,7 +38,7 @@ def _verl_order(path, tokenizer, **curriculum) -> tuple[list[int], list[str], ob
     sampler = create_rl_sampler(cfg, ds)
     assert isinstance(sampler, SequentialSampler)
     loader = StatefulDataLoader(ds, batch_size=BATCH, sampler=sampler, collate_fn=collate_fn, drop_last=True,
-                                num_workers=0)  # as RayPPOTrainer._create_dataloader builds it
+                                num_workers=0)  # as verl's v1 trainer_base._init_dataloader builds it
     index, stage = [], []
     for batch in loader:
         index += [int(e["index"]) for e in batch["extra_info"]]

@@ -37,8 +37,8 @@ class CurriculumRLHFDataset(RLHFDataset):
 
     def _read_files_and_tokenize(self):
         super()._read_files_and_tokenize()
-        stages, pps, seed = read_settings(self.config.get(CONFIG_KEY), default_prompts_per_step=(
-            self.config.get("gen_batch_size") or self.config.get("train_batch_size")))
+        stages, pps, seed = read_settings(self.config.get(CONFIG_KEY),
+                                          default_prompts_per_step=self.config.get("train_batch_size"))
         self.curriculum = curriculum_positions(self.dataframe["extra_info"], stages, prompts_per_step=pps,
                                                seed=seed)
         self.dataframe = self.dataframe.select(list(self.curriculum.positions))

@@ -15,7 +15,9 @@ This module imports neither torch nor verl (it runs inside verl's reward workers
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +37,27 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=64)
+def _config_from_json(text: str) -> RewardConfig:
+    return RewardConfig.from_dict(json.loads(text))
+
+
 def _config(preset: RewardConfig | str | Mapping) -> RewardConfig:
-    if isinstance(preset, Mapping):
-        return RewardConfig.from_dict(_plain(preset))
+    if isinstance(preset, Mapping):  # parsed once per distinct mapping, not once per rollout
+        return _config_from_json(json.dumps(_plain(preset), sort_keys=True))
     return resolve_config(preset)
 
 
 def compute_score(data_source: str | None, solution_str: str, ground_truth: Any, extra_info: Mapping | None = None,
-                  preset: RewardConfig | str | Mapping = "official", **kwargs: Any) -> dict[str, float]:
+                  preset: RewardConfig | str | Mapping = "official", stage_presets: Mapping | None = None,
+                  **kwargs: Any) -> dict[str, float]:
     """Score one rollout; returns ``{"score", "correct", "format", "correctness", "detail", "weight",
     "unweighted"}`` (floats; ``correct`` is 1.0 or 0.0; ``score`` is the reward total).
 
     ``preset``: a preset name, a :class:`RewardConfig`, or a mapping for :meth:`RewardConfig.from_dict` (so it can
     be given in verl's ``reward_kwargs``, e.g. ``+reward.custom_reward_function.reward_kwargs.preset=paper``).
+    ``stage_presets``: ``{stage name: preset}`` for curriculum stages with a reward of their own; the stage is
+    ``extra_info["stage"]`` (written by the export and by ``CurriculumRLHFDataset``).
     ``stations_root`` may come as a keyword or in ``extra_info``. Any response string gives a finite score."""
     row: dict[str, Any] = {}
     if isinstance(ground_truth, Mapping):
@@ -56,6 +66,8 @@ def compute_score(data_source: str | None, solution_str: str, ground_truth: Any,
         row.update(extra_info)
     if "answer" not in row and not isinstance(ground_truth, Mapping):
         row["answer"] = ground_truth
+    if stage_presets and row.get("stage") in stage_presets:
+        preset = stage_presets[row["stage"]]
     root = kwargs.get("stations_root") or row.get("stations_root")
     b = score_response(solution_str, row, _config(preset), stations_root=root)
     return {"score": b.total, "correct": float(b.correct), "format": b.format, "correctness": b.correctness,
