@@ -153,6 +153,18 @@ def test_only_test_cities_warns_that_train_splits_are_empty(reasonmap_data, tmp_
     assert manifest["counts"]["reasonmap-train"]["train"] == 0 and manifest["warnings"]
 
 
+def test_build_repeats_look_alike_name_warnings(toy_root, tmp_path, capsys):
+    import unicodedata
+
+    lines = {"Red": ["Café Station", "Pine Station", "Elm Station"],
+             "Blue": ["Fir Station", unicodedata.normalize("NFD", "Café Station"), "Pine Station"]}
+    (toy_root / "stations" / "testland" / "twotown.json").write_text(json.dumps(lines, ensure_ascii=False),
+                                                                      encoding="utf-8")
+    assert _cli_build(toy_root, tmp_path / "o") == 0
+    err = capsys.readouterr().err
+    assert "warning: testland/twotown: [unicode_twins]" in err, err
+
+
 # ------------------------------------------------------------------------------------------------ rebuilds (15.8)
 def test_rebuild_removes_stale_outputs_of_the_last_build(toy_root, tmp_path, capsys):
     out = tmp_path / "out"

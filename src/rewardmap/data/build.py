@@ -234,6 +234,9 @@ def _dataset(rows: list[dict], schema, max_routes: int = 1, embed_stations: bool
     return datasets.Dataset.from_dict(cols, features=feats)
 
 
+#: Station-file warnings a build repeats (names that look alike but differ: see :mod:`rewardmap.metro.io`).
+NAME_WARNING_CODES = ("unicode_twins", "invisible_character")
+
 #: Everything :func:`build_datasets` writes under the dataset root (what a rebuild removes first).
 OWNED_OUTPUTS = ("reasonmap", "reasonmap-plus", "reasonmap-train", "parquet", "maps", "stations", "geometry",
                  "annotations", "manifest.json")
@@ -361,7 +364,8 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
     if bar is not None:
         bar.close()
     test = choose_test_cities([(b.country, b.city) for b in builds], test_cities, seed)
-    build_warnings: list[str] = []
+    build_warnings: list[str] = [f"{b.country}/{b.city}: {w}" for b in builds for w in b.network.warnings
+                                 if w.code in NAME_WARNING_CODES]
     if test and all(b.city in test for b in builds):
         build_warnings.append(f"every city of the build is a test city ({', '.join(sorted(test))}): the train "
                               "splits of reasonmap, reasonmap-plus and reasonmap-train are empty; add train cities "
