@@ -364,6 +364,8 @@ def reasonmap_sample(c: City, rng: random.Random) -> tuple[dict[str, Any], list[
                          "via_stops": [suffixless(v) if rng.random() < 0.85 else v for v in vs],
                          "num_via_stops": n})
         plans[str(p + 1)] = plan
+    if rng.random() < 0.03:
+        plans[str(len(plans) + 1)] = []  # main.py scores an empty plan's endpoints
     long_template = rng.choice(["long1", "long2"])
     s1, s2 = legs[0][1], legs[-1][2]
     sample = {"country": c.country, "city": c.city, "json": c.raw, "station_1": s1, "station_2": s2,

@@ -147,7 +147,8 @@ def _reference_stop(stop: str, china: bool) -> str:
 
 def reference_plans(routes: Any) -> list[tuple[str, list[Mapping[str, Any]]]]:
     """The reference plans of a ``routes`` value: a dict ``{"1": [sections], …}`` (``None`` plans skipped — HF
-    structs pad missing keys), a list of plans, or the same as JSON text."""
+    structs pad missing keys; empty plans kept, as ``main.py`` scores them), a list of plans, or the same as JSON
+    text."""
     if isinstance(routes, str):
         try:
             routes = json.loads(routes)
@@ -155,6 +156,9 @@ def reference_plans(routes: Any) -> list[tuple[str, list[Mapping[str, Any]]]]:
             raise DataError(f"routes JSON does not parse: {exc.msg}", column="routes") from None
     if routes is None:
         return []
+    if type(routes) is dict and all(type(p) is list and all(type(x) is dict for x in p)
+                                    for p in routes.values()):  # the common case, checked cheaply
+        return [(str(k), v) for k, v in routes.items()]
     if isinstance(routes, Mapping):
         items = [(str(k), v) for k, v in routes.items()]
     elif isinstance(routes, Sequence):
@@ -169,8 +173,7 @@ def reference_plans(routes: Any) -> list[tuple[str, list[Mapping[str, Any]]]]:
             plan = [plan]
         if not isinstance(plan, Sequence) or not all(isinstance(s, Mapping) for s in plan):
             raise DataError(f"plan {key!r}: expected a list of sections (dicts)", column="routes")
-        if plan:
-            out.append((key, list(plan)))
+        out.append((key, list(plan)))  # an empty plan still scores its endpoints in main.py
     return out
 
 
@@ -284,7 +287,7 @@ def score_reasonmap(response: str, row: Any, *, question: str = "short", variant
         verdict = released.map_score(text, template, lists, plans, s1, s2, country, city, lookups)
         return ReasonMapScore(
             correct=verdict.correct, map_score=float(verdict.map_score), max_score=20.0 if template == "short" else 40.0,
-            template=template, best_plan=verdict.best_plan, parsed=parse_route_official(text, template),
+            template=template, best_plan=verdict.best_plan, parsed=released.as_parsed(verdict.sections),
             components={"endpoints": verdict.endpoints, "route_name": verdict.route_name, "stops": verdict.stops,
                         "num_via": float(verdict.num_via), "via": float(verdict.via)})
     sections = parse_route_tolerant(text) if parse == "tolerant" else parse_route_official(text, template)

@@ -156,7 +156,12 @@ _FLAG_PAIRS = tuple((f, f.replace("the", "The")) for f in _FLAGS)
 
 @_any_text
 def extract_plus_official(response: str) -> str:
-    """The released Plus answer extraction (module doc, paper-spec §2.3). Returns the lower-cased answer string."""
+    """The released Plus answer extraction (module doc, paper-spec §2.3). Returns the lower-cased answer string.
+    Answers up to 512 characters are memoised (a GRPO group repeats the same short answers)."""
+    return _extract_plus_official_memo(response) if len(response) <= 512 else _extract_plus_official(response)
+
+
+def _extract_plus_official(response: str) -> str:
     a = response
     if "oxed{" not in a:
         for pair in _FLAG_PAIRS:
@@ -169,6 +174,9 @@ def extract_plus_official(response: str) -> str:
     elif a.count("oxed{") > 1:
         a = "\\boxed{" + a.split("oxed{")[-1]
     return find_math_answer(a).rstrip(".").lstrip(":").strip()
+
+
+_extract_plus_official_memo = functools.lru_cache(maxsize=65536)(_extract_plus_official)
 
 
 @_any_text
@@ -185,6 +193,11 @@ def find_math_answer(s: str) -> str:
             ans = ans.split("}")[0]
     ans = ans.split("=")[-1]
     ans = ans.split("\\approx")[-1]
+    if ans.isalnum():  # the common "yes" / "b" / "3": only the letters-only replacements can apply
+        for old, new in (("bmatrix", "pmatrix"), ("units", ""), ("km", "")):
+            if old in ans:
+                ans = ans.replace(old, new)
+        return _strip_string(ans)
     for old, new in ((" ", ""), ("\\,", ""), ("∞", "\\infty"), ("+\\infty", "\\infty"), ("\\\\", "\\"),
                      ("\n", ""), ("\\text", ""), ("\\mbox", ""), ("bmatrix", "pmatrix"), ("\\left", ""),
                      ("\\right", ""), ("^{\\circ}", ""), ("^\\circ", ""), ("{m}^3", ""), ("m^3", ""),
@@ -251,6 +264,8 @@ def _strip_string(string: str) -> str:
     """The released ``_strip_string`` (MATH normaliser as modified there), step for step: note that every ``$`` goes,
     ``\\frac`` fixing runs only when the text holds "sqrt", and an ``=`` / ``\\approx`` keeps the part after it
     when there is exactly one."""
+    if string.isalnum():  # nothing below can apply but the frac spellings
+        return string.replace("tfrac", "frac").replace("dfrac", "frac") if "frac" in string else string
     for old, new in (("\n", ""), ("\\!", ""), ("\\\\", "\\"), ("tfrac", "frac"), ("dfrac", "frac"),
                      ("\\left", ""), ("\\right", ""), ("^{\\circ}", ""), ("^\\circ", ""), ("\\$", ""), ("$", "")):
         if old in string:

@@ -37,6 +37,7 @@ from typing import Any
 
 from rewardmap.metro.names import clean_eval, clean_reward, official_route_name, strip_tags_official
 from rewardmap.metro.network import Network
+from rewardmap.scoring.parsing import MISSING, ParsedSection
 
 #: What a released parser stores for a field its regex did not find.
 WRONG = "Wrong"
@@ -44,15 +45,30 @@ WRONG = "Wrong"
 Lines = Mapping[str, Sequence[str]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReleasedSection:
-    """One route section as the released code stores it: route name stripped, stops *already cleaned once*."""
+    """One route section as the released code stores it: route name stripped, stops *already cleaned once*; the raw
+    departure / arrival text as read (None where the regex found nothing) for reports."""
 
     route_name: str
     departure: str
     arrival: str
     num_via: str | None = None
     via: str | None = None
+    raw_departure: str | None = None
+    raw_arrival: str | None = None
+    complete: bool = True
+    has_route: bool = True
+
+    def as_parsed(self) -> ParsedSection:
+        """The section in the package's raw form (:class:`~rewardmap.scoring.parsing.ParsedSection`)."""
+        return ParsedSection(self.route_name if self.has_route else MISSING,
+                             MISSING if self.raw_departure is None else self.raw_departure,
+                             MISSING if self.raw_arrival is None else self.raw_arrival, self.num_via, self.via)
+
+
+def as_parsed(sections: Sequence[ReleasedSection]) -> tuple[ParsedSection, ...]:
+    return tuple(s.as_parsed() for s in sections)
 
 
 def _after(section: str, label: str) -> str | None:
@@ -88,16 +104,22 @@ def parse_sections(text: str, clean: Callable[[str], str], *, template: str = "s
         route_name = route.strip() if route is not None else WRONG
         departure = clean(dep) if dep is not None else WRONG
         if template == "short":
-            arrival = clean(section.split("Arrival Stop:")[-1].strip())
-            out.append(ReleasedSection(route_name, departure, arrival))
+            arr = section.split("Arrival Stop:")[-1].strip()
+            out.append(ReleasedSection(route_name, departure, clean(arr), raw_departure=dep, raw_arrival=arr,
+                                       complete=route is not None and dep is not None, has_route=route is not None))
             continue
         arr = _after(section, "Arrival Stop: ")
         arrival = clean(arr) if arr is not None else WRONG
+        complete = route is not None and dep is not None and arr is not None
         if long_kind == "long1":
             out.append(ReleasedSection(route_name, departure, arrival,
-                                       num_via=section.split("Number of Via Stops: ")[-1].strip()))
+                                       num_via=section.split("Number of Via Stops: ")[-1].strip(),
+                                       raw_departure=dep, raw_arrival=arr, complete=complete,
+                                       has_route=route is not None))
         else:
-            out.append(ReleasedSection(route_name, departure, arrival, via=section.split("Via Stops: ")[-1].strip()))
+            out.append(ReleasedSection(route_name, departure, arrival, via=section.split("Via Stops: ")[-1].strip(),
+                                       raw_departure=dep, raw_arrival=arr, complete=complete,
+                                       has_route=route is not None))
     return out
 
 

@@ -158,9 +158,8 @@ def score_response(response: str, row: Any, config: RewardConfig | str = "offici
         if cfg.parse == "official" and cfg.cleaner == "reward" and cfg.line_names == "official":
             # the released reward, step for step (rewardmap.scoring.released)
             lists, lookups = released.station_lists(network, "reward")
-            correct, official_detail, _ = released.reward_planning(text, lists, s1, s2, transfers, lookups)
-            sections = parse_route_official(text, "short")
-            parsed = sections
+            correct, official_detail, found = released.reward_planning(text, lists, s1, s2, transfers, lookups)
+            sections = parsed = released.as_parsed(found)
             if cfg.detail == "official" and cfg.alpha:
                 detail = official_detail
             elif cfg.detail == "paper" and cfg.alpha:
