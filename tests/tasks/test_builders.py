@@ -196,3 +196,23 @@ def test_real_cities_answers_rederived(reasonmap_data):
     for t in (TaskType.TORF1, TaskType.TORF2):
         yes, no = totals[(t, 1)], totals[(t, 0)]
         assert abs(yes - no) / (yes + no) <= 0.05
+
+
+def test_a_name_twice_on_one_line_is_never_asked_about():
+    """New York style: line B lists two distinct "7 Av" stations. The builders plan and ask around them, never about
+    them, since no answer could say which one is meant (issue 10 item 1)."""
+    from rewardmap.tasks import build_planning_samples, build_plus_samples
+
+    lines = {"B": ["145 St", "7 Av (Transfer Station)", "Broadway", "Atlantic Av (Transfer Station)", "7 Av",
+                   "Church Av"],
+             "Q": ["7 Av (Transfer Station)", "Times Sq", "Atlantic Av (Transfer Station)", "Coney Island"]}
+    net = network_from_mapping(lines, city="gotham", country="united_states")
+    assert any(w.code == "repeated_name" for w in net.warnings)
+    rng = random.Random(0)
+    plus = build_plus_samples(net, rng=rng, counts={t: 40 for t in ("TorF1", "TorF2", "Counting1", "Counting2")})
+    plans = build_planning_samples(net, rng=rng, quota=(10, 10, 5))
+    assert plus and plans
+    for s in plus:
+        assert "7 Av" not in (s.station_1, s.station_2) and "7 Av" not in s.question
+    for p in plans:
+        assert "7 Av" not in (p.station_1, p.station_2)
