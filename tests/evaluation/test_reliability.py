@@ -91,6 +91,37 @@ def test_writer_never_fails_on_a_lone_surrogate(tmp_path):
     assert rec["response"] == "ok \ufffd \ufffd" and rec["nested"] == {"k\ufffd": ["\ufffd"]}
 
 
+def test_a_scorer_that_raises_on_some_answer_costs_that_sample_only(synth_dataset, tmp_path, monkeypatch):
+    from rewardmap.evaluation import runner
+
+    real = runner.score_sample
+
+    def fragile(sample, answer, **kw):  # a scorer bug triggered by one particular answer
+        if "BOOM" in answer:
+            raise OverflowError("cannot convert float infinity to integer")
+        return real(sample, answer, **kw)
+
+    monkeypatch.setattr(runner, "score_sample", fragile)
+    with CannedServer([_ok(content="BOOM"), _ok()]) as srv:
+        s = run_eval(_plus_opts(synth_dataset, srv.url, tmp_path / "b", 4, concurrency=1), log=lambda m: None)
+    recs = [json.loads(x) for x in (tmp_path / "b" / "results.jsonl").read_text().splitlines()]
+    assert [r["error"] for r in recs] == ["scoring failed: OverflowError: cannot convert float infinity to integer",
+                                          None] * 2
+    assert recs[0]["response"] == "BOOM" and not recs[0]["correct"] and s["run"]["errors"] == 2
+
+
+def test_an_oversized_reply_is_an_error_not_a_memory_blowup(monkeypatch):
+    from rewardmap.evaluation.backends import openai_compat
+
+    monkeypatch.setattr(openai_compat, "MAX_REPLY_BYTES", 1000)
+    with CannedServer([_ok(content="x" * 5000), _ok()]) as srv:
+        b = OpenAIBackend("m", srv.url, concurrency=1, retry=NO_RETRY)
+        big, small = b.generate([Prompt("a"), Prompt("b")])
+        b.close()
+    assert big.error and "over 1000 bytes" in big.error and big.attempts == 1
+    assert small.error is None and small.text == "\\boxed{yes}"
+
+
 # ---------------------------------------------------------------------------------------------------- F10
 @pytest.mark.parametrize("drip", ["body", "headers"])
 def test_timeout_is_a_deadline_per_attempt(drip):

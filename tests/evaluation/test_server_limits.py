@@ -164,6 +164,11 @@ def test_serve_sim_data_folder_of_datasets_and_empty_folder(synth_dataset, tmp_p
     rows = load_sim_data([str(synth_dataset)], "test", None, log=logs.append)  # the parent of the datasets
     assert rows and {r["type"] for r in rows} >= {"TorF1", "Counting1"}
     assert any("reasonmap-plus" in m for m in logs), logs
+    planning = load_sim_data([str(synth_dataset / "reasonmap")], None, None, log=logs.append)
+    assert planning and "question_short" in planning[0]  # ReasonMap rows: two question columns, no 'question'
+    with pytest.raises(ConfigError, match="no questions"):  # datasets inside, none with that split
+        load_sim_data([str(synth_dataset)], "nosuch", None, log=logs.append)
+    assert "skipped" in logs[-1]
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="no questions") as exc:
         load_sim_data([str(tmp_path / "empty")], None, None, log=logs.append)

@@ -176,6 +176,10 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Question columns of the public schemas: ReasonMap-Plus ``question``; ReasonMap ``question_short``/``question_long``.
+QUESTION_COLUMNS = ("question", "question_short", "question_long")
+
+
 def _is_dataset_dir(path: Path) -> bool:
     return path.is_dir() and ((path / "dataset_dict.json").is_file() or (path / "state.json").is_file())
 
@@ -214,7 +218,7 @@ def load_sim_data(datas: list[str], split: str | None, root: Path | None, log=No
             rows += load_sim_rows(data, split, root or default_root(data))
         except RewardMapError as exc:
             raise ConfigError(f"serve-sim: no questions in --data {data}{where}: {exc}; {expected}") from None
-    if not any(isinstance(r.get("question"), str) and r["question"].strip() for r in rows):
+    if not any(isinstance(r.get(k), str) and r[k].strip() for r in rows for k in QUESTION_COLUMNS):
         raise ConfigError(f"serve-sim: no questions in --data {', '.join(datas)}{where}; {expected}")
     return rows
 
@@ -229,6 +233,11 @@ def _serve_sim(args: argparse.Namespace) -> int:
     rows = load_sim_data(args.data, args.split, root)
     model = SimulatedModel(rows, root=root or default_root(args.data[0]), errors=errors, seed=args.seed,
                            think=args.think)
+    if not len(model):
+        from rewardmap.errors import ConfigError
+
+        raise ConfigError(f"serve-sim: the rows of --data {', '.join(args.data)} hold no question the simulator can "
+                          f"answer; expected ReasonMap or ReasonMap-Plus rows")
     api_key = None
     if args.api_key_env:
         api_key = os.environ.get(args.api_key_env)

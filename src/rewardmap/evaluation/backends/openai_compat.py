@@ -37,6 +37,8 @@ from rewardmap.evaluation.backends.base import Generation, ImageRef, Prompt
 
 #: Hosts for which ``check`` waits (``wait_s``) while the connection is refused: a local server that is starting.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: Largest reply body read (a chat completion is a few kB; a broken server must not fill the memory).
+MAX_REPLY_BYTES = 64 * 2**20
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 #: Environment variables searched (in order) for the API key when none is named explicitly.
@@ -234,7 +236,11 @@ class OpenAIBackend:
         try:
             conn.request("POST", self._path, body=payload, headers=headers)
             resp = conn.getresponse()
-            data = resp.read()
+            data = resp.read(MAX_REPLY_BYTES + 1)
+            if len(data) > MAX_REPLY_BYTES:
+                self._drop_connection()
+                raise _HTTPFailure(f"reply of HTTP {resp.status} is over {MAX_REPLY_BYTES} bytes; expected a chat "
+                                   f"completion", retryable=False)
         except TimeoutError as exc:
             self._drop_connection()
             raise timeout from exc
