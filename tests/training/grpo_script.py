@@ -22,6 +22,29 @@ def char_reward(completions, **kwargs):
     return [len(c[0]["content"]) / 10 for c in completions]
 
 
+def recording_char_reward(out: Path):
+    """:func:`char_reward` that also appends, per call, this process's step and the dataset row of every completion
+    it scores to ``out/received-rank<R>.jsonl`` (what GRPOTrainer handed this process)."""
+    import json
+    import os
+
+    path = out / f"received-rank{os.environ.get('RANK', '0')}.jsonl"
+    stall = int(os.environ.get("RM_TEST_STALL_AT_STEP", "0"))  # stall (to be killed) once this many steps are done
+
+    def char_reward_recorded(completions, **kwargs):
+        from rewardmap.training.engines.trl import ROW_ID
+
+        with path.open("a") as f:
+            f.write(json.dumps({"step": kwargs["trainer_state"].global_step, "rows": list(kwargs[ROW_ID])}) + "\n")
+        if stall and kwargs["trainer_state"].global_step >= stall:
+            import time
+
+            time.sleep(600)  # the test kills the run here: its newest checkpoint is the one of step `stall`
+        return char_reward(completions)
+
+    return char_reward_recorded
+
+
 #: The run the exact-resume tests compare: 2 stages × 3 steps, a warm-up then linear decay (a non-constant
 #: learning rate), a checkpoint after every step.
 RESUME_RUN = ("grpo.num_generations=2", "grpo.prompts_per_step=2", "grpo.max_completion_length=8",
@@ -42,7 +65,8 @@ def main(argv: list[str]) -> int:
     out, tiny, *rest = argv
     resume = "--resume" in rest
     extra = [a for a in rest if a != "--resume"]
-    run_grpo(config(out, tiny, *extra), stand_in_dataset(per_type=4), lambda preset: ([char_reward], None),
+    reward = recording_char_reward(Path(out))
+    run_grpo(config(out, tiny, *extra), stand_in_dataset(per_type=4), lambda preset: ([reward], None),
              resume=resume)
     return 0
 

@@ -59,35 +59,6 @@ def test_stages_run_in_order_and_rewards_see_every_column(tmp_path, tiny_policy_
     assert (result.output_dir / "config.yaml").is_file()
 
 
-def test_resume_continues_at_the_same_sample(tmp_path, tiny_policy_dir):
-    from rewardmap.training.checkpoint import latest_checkpoint
-    from rewardmap.training.engines.trl import run_grpo
-
-    ds = stand_in_dataset(per_type=4)
-    extra = ("curriculum.preset=coarse", "curriculum.steps_per_stage=3", "run.save_every=2")
-    full = run_grpo(tiny_config(tmp_path / "full", tiny_policy_dir, *extra), ds,
-                    lambda p: ([char_reward], None))
-    cfg = tiny_config(tmp_path / "cut", tiny_policy_dir, *extra)
-    part = run_grpo(cfg, ds, lambda p: ([char_reward], None), stop_after_steps=2)
-    assert [s.step for s in part.steps] == [1, 2]
-    assert latest_checkpoint(cfg.run.output_dir).name == "step-000002"
-    assert not (part.final_model / "model.safetensors").exists()
-    resumed = run_grpo(cfg, ds, lambda p: ([char_reward], None), resume=True)
-    assert resumed.resumed_from.name == "step-000002"
-    assert [s.step for s in resumed.steps] == list(range(1, 7))
-    # the same prompts, in the same order, as the uninterrupted run — including across the stage boundary
-    assert [s.rows for s in resumed.steps] == [s.rows for s in full.steps]
-    assert [s.stage for s in resumed.steps] == ["plus"] * 3 + ["planning"] * 3
-    assert (resumed.final_model / "model.safetensors").exists()
-    # one trainer for all stages (the DeepSpeed/FSDP mode), interrupted and resumed: still the same samples
-    one = tiny_config(tmp_path / "one", tiny_policy_dir, *extra, "run.one_trainer=true")
-    run_grpo(one, ds, lambda p: ([char_reward], None), stop_after_steps=4)
-    one_resumed = run_grpo(one, ds, lambda p: ([char_reward], None), resume=True)
-    assert [s.rows for s in one_resumed.steps] == [s.rows for s in full.steps]
-    assert [s.stage for s in one_resumed.steps] == [s.stage for s in full.steps]
-    assert (one_resumed.final_model / "model.safetensors").exists()
-
-
 @pytest.mark.parametrize("mode", ["reward"])
 def test_difficulty_weighting_modes_give_the_expected_advantages(tmp_path, tiny_policy_dir, mode):
     import torch

@@ -25,13 +25,18 @@ SCRIPT = Path(__file__).with_name("grpo_script.py")
 
 
 def kill_after_checkpoint(cmd: list[str], ckpt: Path, *, timeout: float = 300, env=None) -> None:
-    """Start ``cmd`` in its own process group and SIGKILL the whole group once ``ckpt`` exists."""
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    """Start ``cmd`` in its own process group and SIGKILL the whole group once ``ckpt`` exists. The run is told to
+    stall in the step after that checkpoint (``RM_TEST_STALL_AT_STEP``), so the cut always falls there."""
+    step = int(ckpt.name.split("-")[1])
+    env = {**(env or os.environ), "RM_TEST_STALL_AT_STEP": str(step)}
+    log = ckpt.parents[2] / f"{ckpt.parents[1].name}.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(cmd, start_new_session=True, stdout=sink, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + timeout
     try:
         while not ckpt.is_dir():
             if proc.poll() is not None:
-                raise AssertionError(f"the run ended before {ckpt.name}: {proc.stdout.read().decode()[-3000:]}")
+                raise AssertionError(f"the run ended before {ckpt.name}: {log.read_text()[-3000:]}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"no {ckpt} after {timeout} s")
             time.sleep(0.05)
@@ -70,7 +75,7 @@ def full_and_resumed(tmp_path_factory, tiny_policy_dir):
 
 def test_resume_after_kill_9_continues_mid_stage_with_the_same_rows(full_and_resumed):
     full, resumed = full_and_resumed["full"], full_and_resumed["resumed"]
-    assert 4 <= full_and_resumed["killed_at"] < 6  # the cut fell inside the second stage
+    assert full_and_resumed["killed_at"] == 4  # the cut fell inside the second stage (steps 4–6)
     assert resumed.resumed_from.name == f"step-{full_and_resumed['killed_at']:06d}"
     assert [s.step for s in resumed.steps] == [1, 2, 3, 4, 5, 6]
     assert [s.stage for s in resumed.steps] == ["plus"] * 3 + ["planning"] * 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rewardmap.training.config import TrainConfig
+from rewardmap.training.distributed import is_main, main_first
 from rewardmap.training.runlog import RunResult
 
 
@@ -27,22 +28,17 @@ def train(config: TrainConfig, *, resume: bool | str | Path = False, stop_after_
     from rewardmap.training.rewards import reward_factory
     from rewardmap.training.sft import sft_then_rl_config
 
-    data = prepare_training_data(config.data, config.run.output_dir,
-                                 progress=config.run.progress if progress is None else progress)
+    with main_first():  # one process builds the (synthetic) data, the others read its cache
+        data = prepare_training_data(config.data, config.run.output_dir,
+                                     progress=(config.run.progress if progress is None else progress) and is_main())
     config, _ = sft_then_rl_config(config, data.train)
     plan = plan_run(config, data.train)
     result = get_engine("trl", stop_after_steps=stop_after_steps).run(
         config, plan, reward_factory(config.reward, data.root), resume=resume)
-    if result.steps and _is_main():
+    if result.steps and is_main():
         from rewardmap.training.report import write_report
 
         write_report(result, result.output_dir, title=f"RewardMap training: {result.output_dir.name}",
                      notes=[f"curriculum {config.curriculum.preset}, reward {config.reward.preset} "
                             f"(weighting {config.reward.weighting}), policy {config.model.path}"])
     return result
-
-
-def _is_main() -> bool:
-    import os
-
-    return int(os.environ.get("RANK", "0")) == 0

@@ -10,17 +10,16 @@ values are one override away (``sft.learning_rate=1e-5 sft.lora.targets=all-line
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import torch
 from transformers import TrainerCallback
 
 from rewardmap.errors import ConfigError
 from rewardmap.training.config import TrainConfig
+from rewardmap.training.distributed import barrier, broadcast_from_main, is_main
 from rewardmap.training.policy import load_policy
 
 SFT_LOG = "sft_log.json"  # written last: its presence marks a finished SFT output
@@ -115,7 +114,7 @@ def run_sft(config: TrainConfig, train, policy_path: str | Path, *, out_dir: str
     if s.lora is not None and s.merge_lora and hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     result = SFTResult(model_dir=out, losses=losses, steps=trainer.state.global_step, wall_s=time.perf_counter() - t0)
-    if _rank() != 0:  # several processes (torchrun): all train, the main one writes
+    if not is_main():  # several processes (torchrun): all train, the main one writes
         return result
     tmp = out.with_name(out.name + ".tmp")
     if tmp.exists():
@@ -156,28 +155,11 @@ def sft_then_rl_config(config: TrainConfig, train, *, out_dir: str | Path | None
 
     out = Path(out_dir) if out_dir is not None else Path(config.run.output_dir) / "sft" / "final"
     result = None
-    done = sft_output_complete(out, warn=warn) if _rank() == 0 else False
-    if not _main_decides(done):  # every process trains (DDP), the main one writes
+    done = sft_output_complete(out, warn=warn) if is_main() else False
+    if not broadcast_from_main(done):  # every process trains (DDP), the main one writes
         result = run_sft(config, train, resolve_policy_path(config), out_dir=out)
-    _main_decides(True)  # wait until the main process has written the output
+    barrier()  # the main process has written the output
     if result is None:
         log = json.loads((out / SFT_LOG).read_text())
         result = SFTResult(model_dir=out, losses=log["losses"], steps=log["steps"], wall_s=0.0)
     return replace(config, model=replace(config.model, path=str(out), lora=None)), result
-
-
-def _rank() -> int:
-    return int(os.environ.get("RANK", "0"))
-
-
-def _main_decides(value: bool) -> bool:
-    """The main process's ``value``, on every process (a barrier under torchrun)."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return value
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
-    box = [value]
-    dist.broadcast_object_list(box, src=0)
-    return bool(box[0])

@@ -37,8 +37,9 @@ from rewardmap.models.tiny import build_tiny_qwen25vl
 from rewardmap.training import checkpoint as ckpt
 from rewardmap.training.config import TrainConfig
 from rewardmap.training.curriculum import CurriculumSampler
+from rewardmap.training.distributed import rank, world_size
 from rewardmap.training.engines import CurriculumPlan, plan_run
-from rewardmap.training.engines.trl_args import grpo_args, make_optimizer, make_scheduler, world_size
+from rewardmap.training.engines.trl_args import grpo_args, make_optimizer, make_scheduler
 from rewardmap.training.policy import Policy, load_policy
 from rewardmap.training.rewards import RewardFactory
 from rewardmap.training.runlog import RunLog, RunResult, read_metrics, summarise
@@ -80,10 +81,6 @@ class RewardMapGRPOTrainer(GRPOTrainer):
 def _engine_owns_optimizer() -> bool:
     """DeepSpeed / FSDP (set by ``accelerate launch``) build their own optimizer; a Trainer may not be given one."""
     return any(os.environ.get(k, "").lower() in ("1", "true") for k in ("ACCELERATE_USE_DEEPSPEED", "ACCELERATE_USE_FSDP"))
-
-
-def _rank() -> int:
-    return int(os.environ.get("RANK", "0"))
 
 
 def _distributed() -> bool:
@@ -166,7 +163,7 @@ class _Run:
         self.scheduler = scheduler      # the run's one schedule (None with DeepSpeed / FSDP)
         self.log = log
         self.progress = progress
-        self.is_main = _rank() == 0
+        self.is_main = rank() == 0
         self.trainer = None             # the trainer of the current segment (for engine-aware saving)
         self.pending_save = False
         self.rng: dict | None = None    # this process's RNG state after the last step (carried across segments)
@@ -291,7 +288,7 @@ class TRLEngine:
         t0 = time.perf_counter()
         out = Path(config.run.output_dir)
         out.mkdir(parents=True, exist_ok=True)
-        is_main = _rank() == 0
+        is_main = rank() == 0
         sampler = plan.sampler()
 
         # 1. the checkpoint to resume from, the policy, the optimizer and the run's one schedule
@@ -329,7 +326,7 @@ class TRLEngine:
             if scheduler is not None and checkpoint.scheduler is not None:
                 scheduler.load_state_dict(checkpoint.scheduler)
             if checkpoint.rng is not None:
-                rng = checkpoint.rng[_rank()]
+                rng = checkpoint.rng[rank()]
         elif is_main:
             shutil.rmtree(out / ckpt.CHECKPOINTS, ignore_errors=True)
         if is_main:

@@ -8,17 +8,13 @@ lands in the TRL config (``tests/training/test_trl_args.py`` checks each one) or
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rewardmap.errors import ConfigError
 from rewardmap.training.config import GRPOSettings, RunSettings, SFTSettings
-
-
-def world_size() -> int:
-    return int(os.environ.get("WORLD_SIZE", "1"))
+from rewardmap.training.distributed import world_size
 
 
 def on_cuda() -> bool:
