@@ -273,3 +273,17 @@ def test_a_dead_local_server_is_refused_after_the_bounded_wait(synth_dataset, tm
                  log=lambda m: None)
     assert 0.9 < time.monotonic() - t0 < 5
     assert "refused" in str(exc.value)
+
+
+def test_a_keep_alive_connection_closed_by_the_server_while_idle_is_not_reused(monkeypatch):
+    from rewardmap.evaluation.backends import openai_compat
+
+    monkeypatch.setattr(openai_compat, "KEEPALIVE_IDLE_S", 0.2)
+    rows = [{"type": "TorF1", "question": "Is A on line 1?", "answer": 1}]
+    with SimServer(SimulatedModel(rows), idle_timeout_s=0.5) as srv:
+        b = OpenAIBackend("sim", srv.url, concurrency=1, retry=NO_RETRY)
+        (first,) = b.generate([Prompt(rows[0]["question"])])
+        time.sleep(1.0)  # the server sends its 408 and closes the idle connection meanwhile
+        (second,) = b.generate([Prompt(rows[0]["question"])])
+        b.close()
+    assert first.error is None and second.error is None and second.attempts == 1, second.error

@@ -37,6 +37,8 @@ from rewardmap.evaluation.backends.base import Generation, ImageRef, Prompt
 
 #: Hosts for which ``check`` waits (``wait_s``) while the connection is refused: a local server that is starting.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: A keep-alive connection idle for longer is not reused (a new one is opened): servers close idle ones.
+KEEPALIVE_IDLE_S = 5.0
 #: Largest reply body read (a chat completion is a few kB; a broken server must not fill the memory).
 MAX_REPLY_BYTES = 64 * 2**20
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -213,6 +215,9 @@ class OpenAIBackend:
     # -- transport ------------------------------------------------------------------------------------------------
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and time.monotonic() - getattr(self._local, "used", 0.0) > KEEPALIVE_IDLE_S:
+            self._drop_connection()  # servers close idle keep-alive connections (serve-sim after 30 s, with a 408)
+            conn = None
         if conn is None:
             cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
             conn = cls(self._host, self._port, timeout=self.timeout_s)
@@ -251,6 +256,7 @@ class OpenAIBackend:
             raise _HTTPFailure(f"connection error: {type(exc).__name__}: {exc}", retryable=True) from exc
         finally:
             self._deadlines.disarm(armed)
+            self._local.used = time.monotonic()
         if armed.fired:  # the reply completed just as the deadline passed: the socket may be shut, do not reuse it
             self._drop_connection()
             raise timeout
