@@ -112,13 +112,9 @@ def test_duplicate_line_keys_are_refused(tmp_path, capsys):
 @pytest.mark.parametrize("name, code", [
     ("Oak Station\nRoute Name: Line 9", "U+000A"),   # forges an answer line
     ("Oak\r Station", "U+000D"),
-    ("Oak\u200b Station", "U+200B"),                  # zero-width space
-    ("Oak \u202eStation", "U+202E"),                 # right-to-left override
-    ("Oak \u200fStation", "U+200F"),                 # right-to-left mark
-    ("Oak\ufeffStation", "U+FEFF"),
     ("Oak\u2028Station", "U+2028"),                  # line separator
 ])
-def test_names_with_control_or_invisible_characters_are_refused(tmp_path, capsys, name, code):
+def test_names_with_control_characters_are_refused(tmp_path, capsys, name, code):
     lines = {"Red": [name, "Pine Station", "Elm Station"], "Blue": ["Fir Station", "Pine Station"]}
     path = _write(tmp_path, "forged", json.dumps(lines, ensure_ascii=False))
     with pytest.raises(StationFileError) as info:
@@ -146,10 +142,20 @@ def test_nfc_nfd_twins_load_with_a_warning(tmp_path, capsys):
     assert rc == 0 and "[unicode_twins]" in out and "NFC/NFD" in out
 
 
-def test_zero_width_joiner_is_accepted_with_a_warning(tmp_path):
-    lines = {"Red": ["Oak\u200dStation", "Pine Station"], "Blue": ["Fir Station", "Pine Station"]}
+@pytest.mark.parametrize("name, code", [
+    ("Oak\u200dStation", "U+200D"),                  # zero-width joiner (some scripts need it)
+    ("Oak\u200b Station", "U+200B"),                 # zero-width space
+    ("Oak \u202eStation", "U+202E"),                 # right-to-left override
+    ("Oak \u200fStation", "U+200F"),                 # right-to-left mark
+    ("Oak\ufeffStation", "U+FEFF"),                  # byte-order mark
+])
+def test_invisible_characters_load_with_a_warning(tmp_path, name, code):
+    """The released code reads such a file, so it loads (official scores must equal its scores); the look-alike
+    risk is reported."""
+    lines = {"Red": [name, "Pine Station"], "Blue": ["Fir Station", "Pine Station"]}
     net = load_network(_write(tmp_path, "zwj", json.dumps(lines, ensure_ascii=False)))
-    assert [w.code for w in net.warnings if w.code == "invisible_character"] == ["invisible_character"]
+    found = [w for w in net.warnings if w.code == "invisible_character"]
+    assert len(found) == 1 and code in str(found[0])
 
 
 def test_real_station_files_still_load_without_new_warnings(reasonmap_data):
