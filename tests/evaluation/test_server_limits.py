@@ -85,6 +85,18 @@ def test_a_missing_content_length_gets_411(server):
     assert status == 411 and "Content-Length" in payload["error"]["message"]
 
 
+@pytest.mark.parametrize(("raw", "status", "what"), [
+    (b"POST /v1/chat/completions HTTP/1.1\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", 431, "headers over"),
+    (b"GARBAGE\r\n\r\n", 400, "malformed request line"),
+    (b"POST /v1/chat/completions HTTP/1.1\r\nno colon here\r\n\r\n", 400, "malformed header line"),
+])
+def test_malformed_framing_gets_an_error_reply(server, raw, status, what):
+    with socket.create_connection(("127.0.0.1", _port(server)), timeout=5) as sock:
+        sock.sendall(raw)
+        got, headers, payload = _read_reply(sock)
+    assert got == status and what in payload["error"]["message"] and headers.get("connection") == "close"
+
+
 def test_a_body_over_the_limit_gets_413_without_being_read(server):
     # announce 300 MB, send 1 kB: the reply must come at once, not after the server tried to read it all
     t0 = time.monotonic()
