@@ -287,3 +287,12 @@ def test_a_keep_alive_connection_closed_by_the_server_while_idle_is_not_reused(m
         (second,) = b.generate([Prompt(rows[0]["question"])])
         b.close()
     assert first.error is None and second.error is None and second.attempts == 1, second.error
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--timeout", "0"), ("--timeout", "nan"), ("--wait-for-server", "-1")])
+def test_nonsense_time_limits_are_refused(flag, value, tmp_path, capsys):
+    from rewardmap.cli import main
+
+    rc = main(["eval", "--benchmark", "reasonmap-plus", "--data", str(tmp_path), "--out", str(tmp_path / "o"),
+               "--model", "openai:m@http://127.0.0.1:9/v1", flag, value])
+    assert rc == 1 and f"{flag} {value}: expected a finite number of seconds" in capsys.readouterr().err

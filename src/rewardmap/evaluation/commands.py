@@ -22,7 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("eval", help="evaluate a model on ReasonMap / ReasonMap-Plus (resumable JSONL results)",
                         description="Ask every question of a benchmark split, score it with rewardmap.scoring and "
                                     "append one JSON line per sample to OUT/results.jsonl. Re-running the same "
-                                    "command resumes where it stopped.")
+                                    "command resumes where it stopped.",
+                        epilog="exit status: 0 every sample answered; 3 the run finished but samples are left failed "
+                               "(re-run with --retry-errors); 1 the run could not start or was stopped; 130 "
+                               "interrupted. See docs/reliability.md.")
     ev.add_argument("--benchmark", required=True, choices=("reasonmap", "reasonmap-plus"))
     ev.add_argument("--data", required=True, help="dataset: save_to_disk folder, parquet/jsonl file, or hub id")
     ev.add_argument("--model", required=True,
@@ -116,10 +119,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    import math
+
+    from rewardmap.errors import ConfigError
     from rewardmap.evaluation.report import load_run, text_report
     from rewardmap.evaluation.runner import EvalOptions, run_eval
     from rewardmap.evaluation.samples import Subset
 
+    for flag, value in (("--timeout", args.timeout), ("--wait-for-server", args.wait_for_server)):
+        if not math.isfinite(value) or value < 0 or (flag == "--timeout" and value == 0):
+            raise ConfigError(f"{flag} {value:g}: expected a finite number of seconds"
+                              + (" > 0" if flag == "--timeout" else " >= 0"))
     subset = Subset(_csv(args.city), _csv(args.type), _csv(args.difficulty), _csv(args.question_difficulty),
                     args.limit)
     opts = EvalOptions(benchmark=args.benchmark, data=args.data, model=args.model, out=args.out, split=args.split,
