@@ -55,18 +55,21 @@ def full_and_resumed(tmp_path_factory, tiny_policy_dir):
 
     tmp = tmp_path_factory.mktemp("resume")
     ds = stand_in_dataset(per_type=4)
-    received: list[list[tuple[int, str]]] = []
+    received: dict[str, list[list[tuple[int, str]]]] = {"full": [], "resumed": []}
 
-    def recording_reward(completions, **kwargs):
-        received.append(list(zip(kwargs[ROW_ID][::2], kwargs["type"][::2])))
-        return char_reward(completions)
+    def recording(run: str):
+        def recording_reward(completions, **kwargs):
+            received[run].append(list(zip(kwargs[ROW_ID][::2], kwargs["type"][::2])))
+            return char_reward(completions)
 
-    full = run_grpo(config(tmp / "full", tiny_policy_dir), ds, lambda p: ([recording_reward], None))
+        return recording_reward
+
+    full = run_grpo(config(tmp / "full", tiny_policy_dir), ds, lambda p: ([recording("full")], None))
     cut = tmp / "cut"
     kill_after_checkpoint([sys.executable, str(SCRIPT), str(cut), str(tiny_policy_dir)],
                           cut / "checkpoints" / "step-000004")
     killed_at = max(int(p.name.split("-")[1]) for p in (cut / "checkpoints").glob("step-??????"))
-    resumed = run_grpo(config(cut, tiny_policy_dir), ds, lambda p: ([char_reward], None), resume=True)
+    resumed = run_grpo(config(cut, tiny_policy_dir), ds, lambda p: ([recording("resumed")], None), resume=True)
     weights = {name: load_file(str(r.final_model / "model.safetensors")) for name, r in
                (("full", full), ("resumed", resumed))}
     return {"full": full, "resumed": resumed, "received": received, "weights": weights, "killed_at": killed_at,
@@ -105,11 +108,15 @@ def test_resume_reproduces_the_final_weights(full_and_resumed):
 
 
 def test_logged_rows_and_types_are_those_of_the_batch_trl_received(full_and_resumed):
-    full = full_and_resumed["full"]
-    received = full_and_resumed["received"]  # read inside the reward function: what GRPOTrainer handed it
+    full, resumed = full_and_resumed["full"], full_and_resumed["resumed"]
+    # read inside the reward function: what GRPOTrainer handed it, step by step
+    received, after_resume = full_and_resumed["received"]["full"], full_and_resumed["received"]["resumed"]
     assert len(received) == len(full.steps) == 6
     assert [[r for r, _ in step] for step in received] == [s.rows for s in full.steps]
     assert [[t for _, t in step] for step in received] == [s.types for s in full.steps]
+    cut = full_and_resumed["killed_at"]
+    assert [[r for r, _ in step] for step in after_resume] == [s.rows for s in resumed.steps[cut:]]
+    assert [[t for _, t in step] for step in after_resume] == [s.types for s in resumed.steps[cut:]]
     on_disk = [json.loads(line) for line in (full.output_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["rows"] for r in on_disk] == [s.rows for s in full.steps]
 
