@@ -351,8 +351,8 @@ class TRLEngine:
 
         # 3. the trainer segments
         try:
-            for rows, steps, preset, name in _segments(sampler, plan.prompts_per_step, one_trainer,
-                                                       self.stop_after_steps):
+            for rows, steps, preset, name in list(_segments(sampler, plan.prompts_per_step, one_trainer,
+                                                            self.stop_after_steps)):
                 if preset not in rewards_by_preset:
                     rewards_by_preset[preset] = rewards(preset)
                 funcs, adv_weight = rewards_by_preset[preset]
