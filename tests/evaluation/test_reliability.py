@@ -14,6 +14,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from misbehaving_servers import CannedServer, DripServer
 
 from rewardmap.errors import ConfigError
@@ -296,3 +298,44 @@ def test_nonsense_time_limits_are_refused(flag, value, tmp_path, capsys):
     rc = main(["eval", "--benchmark", "reasonmap-plus", "--data", str(tmp_path), "--out", str(tmp_path / "o"),
                "--model", "openai:m@http://127.0.0.1:9/v1", flag, value])
     assert rc == 1 and f"{flag} {value}: expected a finite number of seconds" in capsys.readouterr().err
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["choices", "message", "content", "text", "type", "usage", "completion_tokens",
+                         "reasoning_content", "messages", "role", "x"]), children, max_size=5),
+    max_leaves=25)
+
+
+_REPLY = st.builds(lambda content, reasoning, usage, extra: {"choices": [{"message": {
+    "content": content, **({"reasoning_content": reasoning} if reasoning != "absent" else {})}}], "usage": usage,
+    **extra}, _JSON, st.just("absent") | _JSON, _JSON, st.dictionaries(st.text(max_size=3), _JSON, max_size=2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON | _REPLY)
+def test_any_json_reply_is_parsed_or_refused_by_name(data):
+    from rewardmap.evaluation.backends.openai_compat import _HTTPFailure, _parse_completion
+
+    try:
+        text, tokens = _parse_completion(data)
+    except _HTTPFailure as exc:
+        assert "expected" in str(exc)
+        return
+    assert isinstance(text, str) and (tokens is None or (isinstance(tokens, int) and tokens >= 0))
+    text.encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_any_json_request_body_is_answered_or_refused_by_name(body):
+    from rewardmap.evaluation.server import _BadRequest, _parse_chat
+
+    raw = json.dumps(body).encode()
+    try:
+        obj, question, has_image = _parse_chat(raw)
+    except _BadRequest as exc:
+        assert "expected" in str(exc)
+        return
+    assert isinstance(obj, dict) and isinstance(question, str) and isinstance(has_image, bool)
