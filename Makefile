@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test unit lint install clean test-verl
+.PHONY: demo test unit lint install clean test-verl test-lmms-eval
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,5 +47,23 @@ $(VERL_STAMP): tests/verl/requirements.lock pyproject.toml
 test-verl: $(VERL_STAMP)
 	$(VERL_VENV)/bin/pytest -m verl tests/verl -p no:cacheprovider
 
+# lmms-eval task files (src/rewardmap/integrations/lmms_eval) against serve-sim, in a venv of their own: lmms-eval
+# 0.7.3 declares torchvision as a requirement, so it is installed --no-deps from the lock file (without it).
+LMMS_VENV := .venv-lmms-eval
+LMMS_STAMP := $(LMMS_VENV)/.installed
+
+$(LMMS_STAMP): tests/lmms_eval/requirements.lock pyproject.toml
+	rm -rf $(LMMS_VENV)
+	$(PYTHON) -m venv $(LMMS_VENV)
+	$(LMMS_VENV)/bin/pip install --quiet --no-deps -r tests/lmms_eval/requirements.lock
+	$(LMMS_VENV)/bin/pip install --quiet --no-deps lmms-eval==0.7.3
+	$(LMMS_VENV)/bin/pip install --quiet --no-deps -e .
+	@if $(LMMS_VENV)/bin/pip show torchvision >/dev/null 2>&1; then echo "torchvision must not be installed"; exit 1; fi
+	$(LMMS_VENV)/bin/python -c "import lmms_eval.api.task, rewardmap; print('lmms-eval ok')"
+	touch $(LMMS_STAMP)
+
+test-lmms-eval: $(LMMS_STAMP)
+	$(LMMS_VENV)/bin/pytest -m lmms_eval tests/lmms_eval -p no:cacheprovider
+
 clean:
-	rm -rf $(VENV) $(VERL_VENV) build dist *.egg-info
+	rm -rf $(VENV) $(VERL_VENV) $(LMMS_VENV) build dist *.egg-info
