@@ -188,12 +188,12 @@ def curriculum_order_with_stages(dataset, curriculum: str | Sequence = "rewardma
                                  ) -> list[tuple[int, str, int]]:
     """Every row of ``dataset`` once, in curriculum order: ``(row, stage name, stage index)`` triples.
 
-    ``curriculum``: a preset name of :mod:`rewardmap.training.curriculum` (``rewardmap`` — the released
+    ``curriculum``: a preset name of :mod:`rewardmap.data.curriculum` (``rewardmap`` — the released
     ``(TorF1+TorF2) → (Counting2+Counting3) → Counting1 → planning`` — ``coarse``, ``fine``, ``shuffled``) or a
     sequence of its ``Stage`` s; each stage is shuffled with its own seed derived from ``seed``
-    (:func:`~rewardmap.training.curriculum.plan_curriculum` with one prompt per step, so no row is dropped). That
+    (:func:`~rewardmap.data.curriculum.plan_curriculum` with one prompt per step, so no row is dropped). That
     module is pure Python (no torch). Rows of a type no stage names are refused."""
-    from rewardmap.training.curriculum import plan_curriculum, preset_stages
+    from rewardmap.data.curriculum import plan_curriculum, preset_stages
 
     stages = preset_stages(curriculum, epochs=1.0) if isinstance(curriculum, str) else tuple(curriculum)
     table = arrow_table(dataset)
