@@ -52,6 +52,10 @@ class VerlRun:
         """The command as one shell line."""
         return shlex.join(self.command)
 
+    def __str__(self) -> str:
+        return (f"verl run prepared (recipe {self.recipe}): {self.rows} rows in {self.parquet}\n"
+                f"config: {self.config}\nrun where verl, vLLM and the GPUs are: bash {self.script}")
+
 
 def _train_config(config):
     from rewardmap.training.config import TrainConfig, config_from_mapping, load_config
