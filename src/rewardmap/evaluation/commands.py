@@ -51,10 +51,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="answer parser of rewardmap.scoring (default official)")
     ev.add_argument("--max-new-tokens", type=int, default=2048, help="generation budget (default 2048, as the papers)")
     ev.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
-    ev.add_argument("--min-pixels", type=int)
-    ev.add_argument("--max-pixels", type=int, default=16384 * 28 * 28,
-                    help="downscale maps above this many pixels before the model sees them (default 12845056, "
-                         "Qwen2.5-VL's default; 0 = never)")
+    ev.add_argument("--min-pixels", type=int,
+                    help="upscale maps below this many pixels (default: a local model's saved processor budget)")
+    ev.add_argument("--max-pixels", type=int,
+                    help="downscale maps above this many pixels before the model sees them (default: the budget "
+                         "saved with a local hf:/vllm: model's processor, i.e. the one it was trained at; else "
+                         "12845056, Qwen2.5-VL's default; 0 = never)")
     ev.add_argument("--system-prompt", help="system message (default: none, as the official scripts)")
     ev.add_argument("--batch-size", type=int, help="prompts per generate call (hf default 1, vllm default 64)")
     ev.add_argument("--device", help="hf/vllm: cpu, cuda, cuda:1, auto (all GPUs) … (default: cuda when available)")
@@ -123,7 +125,7 @@ def _eval(args: argparse.Namespace) -> int:
 
     from rewardmap.errors import ConfigError
     from rewardmap.evaluation.report import load_run, text_report
-    from rewardmap.evaluation.runner import EvalOptions, run_eval
+    from rewardmap.evaluation.runner import MODEL_BUDGET, EvalOptions, run_eval
     from rewardmap.evaluation.samples import Subset
 
     for flag, value in (("--timeout", args.timeout), ("--wait-for-server", args.wait_for_server)):
@@ -135,7 +137,8 @@ def _eval(args: argparse.Namespace) -> int:
     opts = EvalOptions(benchmark=args.benchmark, data=args.data, model=args.model, out=args.out, split=args.split,
                        root=args.root, subset=subset, text_only=args.text_only, reasoning=args.reasoning,
                        variant=args.variant, parse=args.parse, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
-                       min_pixels=args.min_pixels, max_pixels=args.max_pixels or None,
+                       min_pixels=MODEL_BUDGET if args.min_pixels is None else (args.min_pixels or None),
+                       max_pixels=MODEL_BUDGET if args.max_pixels is None else (args.max_pixels or None),
                        system_prompt=args.system_prompt, batch_size=args.batch_size, device=args.device,
                        dtype=args.dtype, concurrency=args.concurrency,
                        timeout_s=args.timeout, max_retries=args.max_retries, backoff_s=args.backoff,

@@ -17,7 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,9 @@ RUN = "run.json"
 SUMMARY = "summary.json"
 #: Qwen2.5-VL's default image budget (16384·28·28 px); maps above it are downscaled before they reach a backend.
 DEFAULT_MAX_PIXELS = 16384 * 28 * 28
+#: ``EvalOptions.max_pixels`` / ``min_pixels`` default: the budget saved with a local model's processor
+#: (``preprocessor_config.json``), else :data:`DEFAULT_MAX_PIXELS` (see :func:`resolve_image_budget`).
+MODEL_BUDGET = "model"
 #: Options that change what the model answers or how it is scored; a resumed run must repeat them exactly.
 IDENTITY_KEYS = ("benchmark", "data", "split", "model", "subset", "text_only", "reasoning", "variant", "parse",
                  "max_new_tokens", "temperature", "min_pixels", "max_pixels", "system_prompt", "questions_sha1")
@@ -64,8 +67,8 @@ class EvalOptions:
     parse: str = "official"
     max_new_tokens: int = 2048
     temperature: float = 0.0
-    min_pixels: int | None = None
-    max_pixels: int | None = DEFAULT_MAX_PIXELS
+    min_pixels: int | str | None = MODEL_BUDGET
+    max_pixels: int | str | None = MODEL_BUDGET
     system_prompt: str | None = None
     batch_size: int | None = None
     device: str | None = None
@@ -91,6 +94,45 @@ class EvalOptions:
         spec = parse_model_spec(self.model)
         d["model"] = f"{spec.kind}:{spec.path}"  # a server URL may change between sessions; the model may not
         return d
+
+
+def saved_image_budget(model_dir: str | Path) -> tuple[int | None, int | None] | None:
+    """(min, max) pixels saved with a local model's image processor (``size.shortest_edge`` / ``longest_edge``, or
+    the legacy ``min_pixels`` / ``max_pixels``), or None when the folder has no readable processor config."""
+    path = Path(model_dir) / "preprocessor_config.json"
+    try:
+        cfg = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(cfg, dict):
+        return None
+    size = cfg.get("size") if isinstance(cfg.get("size"), dict) else {}
+
+    def number(*values):
+        for v in values:
+            if isinstance(v, int | float) and not isinstance(v, bool) and v > 0:
+                return int(v)
+        return None
+
+    low = number(size.get("shortest_edge"), cfg.get("min_pixels"))
+    high = number(size.get("longest_edge"), cfg.get("max_pixels"))
+    return None if low is None and high is None else (low, high)
+
+
+def resolve_image_budget(opts: EvalOptions) -> tuple[EvalOptions, str]:
+    """Replace :data:`MODEL_BUDGET` in ``opts`` by numbers, and say where they came from: a local model
+    (``hf:`` / ``vllm:``) is evaluated at the budget saved with its processor — the one it was trained at — unless
+    ``--min-pixels`` / ``--max-pixels`` say otherwise; any other model at :data:`DEFAULT_MAX_PIXELS`."""
+    if MODEL_BUDGET not in (opts.min_pixels, opts.max_pixels):
+        return opts, "given on the command line"
+    spec = parse_model_spec(opts.model)
+    saved = saved_image_budget(spec.path) if spec.kind in ("hf", "vllm") else None
+    low, high = saved if saved else (None, DEFAULT_MAX_PIXELS)
+    source = (f"the model's processor config ({Path(spec.path) / 'preprocessor_config.json'})" if saved
+              else f"the default ({DEFAULT_MAX_PIXELS} px, Qwen2.5-VL's)")
+    new = replace(opts, min_pixels=low if opts.min_pixels == MODEL_BUDGET else opts.min_pixels,
+                  max_pixels=high if opts.max_pixels == MODEL_BUDGET else opts.max_pixels)
+    return new, source
 
 
 # ----------------------------------------------------------------------------------------------------- data
@@ -290,6 +332,10 @@ def _run_locked(opts: EvalOptions, out: Path, backend: Backend | None, rows, log
     from rewardmap.evaluation.report import summarize
 
     t_setup = time.perf_counter()
+    opts, budget_source = resolve_image_budget(opts)
+    if not opts.text_only:
+        log(f"image budget: max {opts.max_pixels or 'unbounded'} / min {opts.min_pixels or 'none'} pixels, from "
+            f"{budget_source}")
     identity = opts.identity()
     root = Path(opts.root) if opts.root else default_root(opts.data)
     if rows is None:

@@ -22,6 +22,11 @@ def _load_processor(transformers, path: str, min_pixels: int | None, max_pixels:
     return load_processor(path, min_pixels=min_pixels, max_pixels=max_pixels)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
 class HFBackend(BatchedBackend):
     """A local transformers VLM.
 
@@ -50,6 +55,9 @@ class HFBackend(BatchedBackend):
 
         if not Path(path).exists():
             raise ConfigError(f"hf model path {path!r} does not exist")
+        if Path(path).is_dir() and not (Path(path) / "config.json").is_file():
+            raise ConfigError(f"hf:{path} is not a model folder: it has no config.json (expected a folder written "
+                              "by save_pretrained, e.g. a training run's final/ or a checkpoint)")
         self.path = path
         self.batch_size = max(1, int(batch_size))
         self.max_new_tokens = int(max_new_tokens)
@@ -58,7 +66,11 @@ class HFBackend(BatchedBackend):
         self._torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
-        self.processor = _load_processor(transformers, path, min_pixels, max_pixels)
+        try:
+            self.processor = _load_processor(transformers, path, min_pixels, max_pixels)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"hf:{path}: its processor does not load ({_first_line(exc)}); expected a model "
+                              "folder with its tokenizer and preprocessor_config.json") from None
         self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         if getattr(self.processor, "image_processor", None) is None:
             raise ConfigError(f"{path}: AutoProcessor returned no image processor (got "
@@ -66,11 +78,15 @@ class HFBackend(BatchedBackend):
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        if self.device == "cpu":
-            self.model = transformers.AutoModelForImageTextToText.from_pretrained(path, dtype=torch_dtype)
-        else:  # load straight onto the accelerator ("auto" spreads a large model over the visible GPUs)
-            self.model = transformers.AutoModelForImageTextToText.from_pretrained(path, dtype=torch_dtype,
-                                                                                 device_map=self.device)
+        try:
+            if self.device == "cpu":
+                self.model = transformers.AutoModelForImageTextToText.from_pretrained(path, dtype=torch_dtype)
+            else:  # load straight onto the accelerator ("auto" spreads a large model over the visible GPUs)
+                self.model = transformers.AutoModelForImageTextToText.from_pretrained(path, dtype=torch_dtype,
+                                                                                     device_map=self.device)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ConfigError(f"hf:{path}: the model does not load ({_first_line(exc)}); expected an image-text-to-"
+                              "text model folder (Qwen2.5-VL and kin)") from None
         self.model.eval()
 
     def _messages(self, prompt: Prompt) -> list[dict]:
