@@ -39,6 +39,7 @@ import base64
 import json
 import random
 import shutil
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -348,10 +349,12 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
     overrides = dict(difficulty or {})
 
     bar = None
-    if progress:
+    if progress and sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=len(files), desc="cities", unit="city")
+    elif progress:  # a log, not a terminal: plain lines, no escape codes
+        print(f"building {len(files)} cities from {stations_dir}", file=sys.stderr)
     builds: list[CityBuild] = []
     for f in files:
         src_map = maps_dir / f.parent.name / f"{f.stem}.png" if maps_dir is not None else None
@@ -410,9 +413,12 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
             tr_rows.extend(train_rows(b))
     n_routes = max([len(r["routes"]) for rows in rm_rows.values() for r in rows] or [1])
 
+    # datasets' own bars (a "Saving the dataset" and a "Creating parquet" bar per split, ~14 per build) say nothing
+    # a user needs: one line says what is written
     was_disabled = datasets.are_progress_bars_disabled()
-    if not progress:
-        datasets.disable_progress_bars()
+    datasets.disable_progress_bars()
+    if progress:
+        print(f"writing datasets to {out}", file=sys.stderr)
     try:
         dicts = {
             "reasonmap": datasets.DatasetDict({k: _dataset(v, REASONMAP, n_routes, embed_stations)
@@ -439,7 +445,7 @@ def build_datasets(stations_dir: str | Path, maps_dir: str | Path | None, out_di
                     ds.to_parquet(str(p))
                     result["parquet"][f"{name}-{split}"] = str(p)
     finally:
-        if not progress and not was_disabled:
+        if not was_disabled:
             datasets.enable_progress_bars()
 
     notes_dir = out / "annotations"
