@@ -16,6 +16,7 @@ pytest.importorskip("verl.protocol", reason="verl is not installed here: run `ma
 from omegaconf import OmegaConf
 from verl.trainer.ppo.reward import get_custom_reward_fn
 from verl.trainer.ppo.utils import create_rl_dataset
+from verl.utils.config import validate_config
 
 from rewardmap.errors import ConfigError
 from rewardmap.integrations.verl.launch import prepare_run
@@ -58,6 +59,7 @@ def test_prepare_run_writes_a_run_verl_accepts_with_the_configs_values(built, tm
     assert (cfg.data.train_batch_size, a.actor.ppo_mini_batch_size) == (8, 8)
     assert a.rollout.name == "vllm" and cfg.trainer.n_gpus_per_node == 8  # the rest is the recipe's
     assert cfg.algorithm.norm_adv_by_std_in_grpo is True
+    validate_config(config=cfg, use_reference_policy=True, use_critic=False)  # main_ppo's own pre-flight checks
 
     ds = create_rl_dataset(cfg.data.train_files, cfg.data, tokenizer, None)
     import datasets

@@ -16,8 +16,8 @@ pytest.importorskip("verl.protocol", reason="verl is not installed here: run `ma
 
 from omegaconf import OmegaConf
 from verl.trainer.ppo.reward import get_custom_reward_fn
-from verl.trainer.ppo.utils import create_rl_dataset
-from verl.utils.config import omega_conf_to_dataclass
+from verl.trainer.ppo.utils import create_rl_dataset, need_critic, need_reference_policy
+from verl.utils.config import omega_conf_to_dataclass, validate_config
 
 from rewardmap.integrations.verl import DATASET_FILE, RECIPES_DIR, REWARD_FILE
 from rewardmap.training.curriculum import plan_curriculum, preset_stages
@@ -51,7 +51,10 @@ def test_7b_recipe_composes_on_verl_with_the_papers_values(cfg7):
     assert cfg7.reward.custom_reward_function.path == str(REWARD_FILE)
     assert a.rollout.max_num_batched_tokens >= cfg7.data.max_prompt_length + cfg7.data.max_response_length
     for section, node in (("actor", a.actor), ("rollout", a.rollout), ("algorithm", cfg7.algorithm)):
-        assert omega_conf_to_dataclass(node) is not None, section  # verl's own config validation
+        assert omega_conf_to_dataclass(node) is not None, section  # verl's own config dataclasses
+    # the checks main_ppo runs before it starts Ray (batch sizes vs GPUs, micro batches, KL settings …)
+    assert need_reference_policy(cfg7) and not need_critic(cfg7)
+    validate_config(config=cfg7, use_reference_policy=True, use_critic=False)
 
 
 def test_7b_recipe_loads_our_dataset_in_curriculum_order_and_our_reward(cfg7, built, tokenizer):
@@ -74,6 +77,7 @@ def test_3b_recipe_is_the_7b_recipe_with_the_3b_model(export, cfg7):
     diff = {k for k in ("data", "algorithm", "reward") if OmegaConf.to_container(cfg3[k]) !=
             OmegaConf.to_container(cfg7[k])}
     assert not diff and cfg3.actor_rollout_ref.actor == cfg7.actor_rollout_ref.actor
+    validate_config(config=cfg3, use_reference_policy=True, use_critic=False)
 
 
 def test_every_recipe_value_names_its_source():
