@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "rewardmap.data.commands",
     "rewardmap.evaluation.commands",
     "rewardmap.training.commands",
+    "rewardmap.integrations.verl.commands",
 )
 
 
