@@ -149,8 +149,14 @@ def load_reward_oracle(workdir: Path) -> RewardOracle:
         shutil.copyfile(src / "utils" / "reward_score" / name, score_dir / name)
     shutil.copyfile(src / "workers" / "reward" / "custom.py", reward_dir / "custom.py")
 
-    if any(k == "verl" or k.startswith("verl.") for k in sys.modules):
-        raise RuntimeError("a verl package is already imported; the oracle needs its own (run it in the project venv)")
+    present = sys.modules.get("verl")
+    if present is not None and getattr(present, "__file__", None) is not None:
+        raise RuntimeError("a real verl package is already imported; the oracle needs its own (run it in the "
+                           "project venv, not .venv-verl)")
+    # a namespace package called verl (the tests/verl folder, imported by pytest.importorskip("verl.protocol")
+    # while verl is not installed) is no verl: make way for the scaffold
+    for k in [k for k in sys.modules if k == "verl" or k.startswith("verl.")]:
+        del sys.modules[k]
     # the released reward imports verl.utils.reward_score.reasonmap_utils lazily (Counting1), so the scaffold stays on
     # sys.path and in sys.modules for the session
     sys.path.insert(0, str(pkg.parent))
