@@ -66,8 +66,11 @@ def main(argv: list[str]) -> int:
     resume = "--resume" in rest
     extra = [a for a in rest if a != "--resume"]
     reward = recording_char_reward(Path(out))
-    run_grpo(config(out, tiny, *extra), stand_in_dataset(per_type=4), lambda preset: ([reward], None),
-             resume=resume)
+    from rewardmap.training.distributed import process_group_closed
+
+    with process_group_closed():
+        run_grpo(config(out, tiny, *extra), stand_in_dataset(per_type=4), lambda preset: ([reward], None),
+                 resume=resume)
     return 0
 
 

@@ -52,6 +52,13 @@ def _stage_lines(result) -> list[str]:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from rewardmap.training.distributed import process_group_closed
+
+    with process_group_closed():
+        return _train_run(args)
+
+
+def _train_run(args: argparse.Namespace) -> int:
     from rewardmap.training.config import load_config
 
     overrides = list(args.overrides)
@@ -80,6 +87,13 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _sft(args: argparse.Namespace) -> int:
+    from rewardmap.training.distributed import process_group_closed
+
+    with process_group_closed():
+        return _sft_run(args)
+
+
+def _sft_run(args: argparse.Namespace) -> int:
     from rewardmap.training.config import load_config
     from rewardmap.training.engines.trl import resolve_policy_path
     from rewardmap.training.inputs import prepare_training_data

@@ -7,6 +7,7 @@ report — is done by the main process (rank 0); the others wait for it at a bar
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import contextmanager
 
 
@@ -54,3 +55,29 @@ def main_first():
     yield
     if is_main():
         barrier()
+
+
+def shutdown(*, wait: bool = True) -> None:
+    """Destroy the default process group, if one was created, before the interpreter exits. Left to the interpreter's
+    teardown, gloo's worker threads can be destroyed while joinable and abort the process ("terminate called without
+    an active exception", SIGABRT) after the run itself has finished. ``wait``: meet the other processes first (only
+    on success: after a failure they may never arrive)."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        return
+    try:
+        if wait:
+            dist.barrier()
+    finally:
+        dist.destroy_process_group()
+
+
+@contextmanager
+def process_group_closed():
+    """Run the block, then :func:`shutdown` (waiting for the other processes only when the block succeeded)."""
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        shutdown(wait=ok)
