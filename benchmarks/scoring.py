@@ -20,7 +20,8 @@ import re
 import time
 from pathlib import Path
 
-from rewardmap.metro import RoutePlanner, clean_reward, load_network, strip_tags_official
+from rewardmap.metro import RoutePlanner, load_network, strip_tags_official
+from rewardmap.metro.names import _clean_reward as _clean_reward_uncached
 from rewardmap.scoring import RewardConfig, score_reasonmap, score_response
 from rewardmap.scoring.parsing import extract_plus_official
 
@@ -107,11 +108,11 @@ def released_style_planning(root: Path):
         parsed = []
         for s in secs:
             m1, m2 = _ROUTE_RE.search(s), _DEP_RE.search(s)
-            parsed.append((m1.group(1).strip() if m1 else "Wrong", clean_reward.__wrapped__(m2.group(1) if m2 else
-                           "Wrong"), clean_reward.__wrapped__(s.split("Arrival Stop:")[-1].strip())))
+            parsed.append((m1.group(1).strip() if m1 else "Wrong", _clean_reward_uncached(m2.group(1) if m2 else
+                           "Wrong"), _clean_reward_uncached(s.split("Arrival Stop:")[-1].strip())))
         ok = bool(parsed)
         for i, (name, dep, arr) in enumerate(parsed):
-            stops = [clean_reward.__wrapped__(x) for x in metro.get(name, [])]
+            stops = [_clean_reward_uncached(x) for x in metro.get(name, [])]
             ok = ok and dep in stops and arr in stops
             if i + 1 < len(parsed):
                 ok = ok and arr == parsed[i + 1][1]
@@ -134,6 +135,48 @@ ADVERSARIAL = {
     "deep_braces": "{" * 50_000 + "\\boxed{" * 5_000 + "}" * 50_000,
     "boxed_upper": "\\BOXED{" * 14_000,
 }
+
+
+#: Units repeated to 8 kB / 100 kB / 1 MB (issue 13 F1: unclosed boxes were quadratic: 8 kB took 1.7 s).
+ADVERSARIAL_UNITS = {
+    "unclosed_boxed": "\\boxed{",
+    "unclosed_oxed": "oxed{",
+    "open_parens": "Arrival Stop: (",
+    "paren_pairs": "()",
+    "dashes": "--",
+    "route_lines": "Route Name: Line 1\nDeparture Stop: (A\nArrival Stop: B(\n--",
+    "answer_flags": "the answer is ",
+    "stops_lists": "Stops: [(",
+    "via_lists": "Via Stops: a站,(",
+}
+ADVERSARIAL_SIZES = {"8kB": 8_000, "100kB": 100_000, "1MB": 1_000_000}
+
+
+def scaled_adversarial(plus, plan, data) -> dict[str, dict[str, float]]:
+    """Worst time (ms) per size over every unit, every reward preset (official, paper, baseline, tolerant parsing)
+    and the ReasonMap metric (official and paper, short and long)."""
+    presets = [RewardConfig.preset("official"), RewardConfig.preset("paper"), RewardConfig.preset("baseline"),
+               RewardConfig.preset("paper", parse="tolerant", strip_reasoning=True)]
+    rows = [plus[0][1], plus[2][1], plan[0][1]]
+    out: dict[str, dict[str, float]] = {}
+    for size_name, size in ADVERSARIAL_SIZES.items():
+        worst = 0.0
+        where = ""
+        for unit_name, unit in ADVERSARIAL_UNITS.items():
+            text = (unit * (size // len(unit) + 1))[:size]
+            jobs = [(f"reward/{cfg.name}/{cfg.parse}", lambda t, r, c=cfg: score_response(t, r, c, stations_root=data),
+                     row) for cfg in presets for row in rows]
+            jobs += [(f"metric/{v}/{q}", lambda t, r, v=v, q=q: score_reasonmap(t, r, question=q, variant=v,
+                                                                                stations_root=data), plan[0][1])
+                     for v in ("official", "paper") for q in ("short", "long1", "long2")]
+            for label, fn, row in jobs:
+                t0 = time.perf_counter()
+                fn(text, row)
+                dt = (time.perf_counter() - t0) * 1000
+                if dt > worst:
+                    worst, where = dt, f"{unit_name} {label}"
+        out[size_name] = {"worst_ms": worst, "where": where}
+    return out
 
 
 def main() -> None:
@@ -176,14 +219,18 @@ def main() -> None:
             t_max = max(t_max, (time.perf_counter() - t0) / 2)
         worst[name] = t_max * 1000
     res["adversarial_worst_ms"] = max(worst.values())
+    scaled = scaled_adversarial(plus, plan, data)
     print(f"planning city: {city}")
     for k, v in res.items():
         print(f"{k:32s} {v:12,.1f}")
     for k, v in worst.items():
         print(f"  adversarial {k:20s} {v:8.2f} ms")
+    for k, v in scaled.items():
+        print(f"  worst at {k:6s} {v['worst_ms']:9.2f} ms  ({v['where']})")
     out = HERE / "results" / "scoring.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"city": city, **res, "adversarial_ms": worst}, indent=2) + "\n", encoding="utf-8")
+    out.write_text(json.dumps({"city": city, **res, "adversarial_ms": worst,
+                                       "adversarial_by_size": scaled}, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {out}")
 
 
