@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("verl.protocol", reason="verl is not installed here: run `make test-verl` (its own venv)")
 
 import numpy as np
-from test_reward import N, reward_config, rollout_batch
+from rollouts import N, reward_config, rollout_batch
 from verl.trainer.ppo.core_algos import compute_grpo_outcome_advantage
 from verl.trainer.ppo.reward import get_custom_reward_fn
 from verl.workers.reward_manager.naive import NaiveRewardManager
