@@ -17,7 +17,7 @@ from rewardmap.synth.generator import (
     plan_city,
     topology_of,
 )
-from rewardmap.synth.layout import CityLayout, layout_city
+from rewardmap.synth.layout import LAYOUT_PARAMS, CityLayout, layout_city
 
 #: How many derived seeds :func:`generate_city` tries before raising LayoutError.
 MAX_ATTEMPTS = 25
@@ -92,7 +92,7 @@ def generate_city(spec: CitySpec | None = None, seed: int | random.Random | None
         title = f"{name.replace('_', ' ').title()} Metro"
         try:
             grid = plan_city(spec, rng)
-            layout = layout_city(grid, title=title, cjk=spec.naming == "chinese")
+            layout = layout_city(grid, title=title, cjk=spec.naming == "chinese", params=LAYOUT_PARAMS[spec.layout])
         except _Retry as exc:
             reasons.append(str(exc))
             continue

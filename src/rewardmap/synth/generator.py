@@ -28,6 +28,7 @@ from rewardmap.metro.names import is_cjk, render_entry
 from rewardmap.metro.network import Network
 from rewardmap.metro.topology import TopologyHints
 from rewardmap.synth.names import (
+    DRAWN_LINE_NAMING_STYLES,
     LINE_NAMING_STYLES,
     MAX_LINES,
     NAMING_STYLES,
@@ -41,8 +42,15 @@ Point = tuple[int, int]
 DIRS: tuple[Point, ...] = ((1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1))
 
 
+#: Grid radius of a ``mini`` city per square root of its station target (the standard formula spreads lines out).
+MINI_RADIUS_FACTOR = 0.7
+
 #: Score of a 45° bend against 2.0 for going straight (plus up to 0.9 of noise): about one bend per 20 stations.
 TURN_SCORE = 1.3
+
+
+#: Layout families of :class:`CitySpec` (``rewardmap.synth.layout.LAYOUT_PARAMS`` holds their sizes).
+LAYOUTS = ("standard", "mini")
 
 
 class LayoutError(RewardMapError):
@@ -60,8 +68,11 @@ class CitySpec:
     ``lines``: number of lines (1..12). ``stations_per_line``: target stations per line (lines may end a little
     shorter when they run out of room). ``transfer_density``: 0 = lines keep clear of each other (one transfer each),
     1 = lines seek each other's stations. ``branches``: lines with one branch. ``loops``: loop lines (0 or 1).
-    ``naming``: station naming style (``english``, ``romance``, ``chinese``). ``line_naming``: ``number``,
-    ``colour``, ``letter`` or None (drawn from the seed). ``name``: city file stem (drawn when None)."""
+    ``naming``: station naming style (``english``, ``romance``, ``chinese``, ``glyph``). ``line_naming``:
+    ``number``, ``colour``, ``letter``, ``short`` or None (drawn from the first three by the seed). ``name``: city
+    file stem (drawn when None). ``layout``: ``standard`` (names, terminus badges, title and legend, drawn for
+    448 px and up) or ``mini`` (big one/two-glyph labels, no badges or title, a compact legend, drawn for 96-448 px;
+    :data:`MINI_PRESET`)."""
 
     lines: int = 4
     stations_per_line: tuple[int, int] = (10, 16)
@@ -73,6 +84,7 @@ class CitySpec:
     name: str | None = None
     country: str = "synthland"
     seed: int = 0
+    layout: str = "standard"
 
     def validate(self) -> None:
         if not 1 <= self.lines <= MAX_LINES:
@@ -88,6 +100,8 @@ class CitySpec:
             raise ConfigError(f"CitySpec.branches must be 0..{self.lines - self.loops}, got {self.branches}")
         if self.naming not in NAMING_STYLES:
             raise ConfigError(f"unknown naming style {self.naming!r}; expected one of {', '.join(NAMING_STYLES)}")
+        if self.layout not in LAYOUTS:
+            raise ConfigError(f"unknown layout {self.layout!r}; expected one of {', '.join(LAYOUTS)}")
         if self.line_naming is not None and self.line_naming not in LINE_NAMING_STYLES:
             raise ConfigError(f"unknown line naming {self.line_naming!r}; expected one of "
                               f"{', '.join(LINE_NAMING_STYLES)}")
@@ -102,6 +116,35 @@ PRESETS: dict[str, dict] = {
     "hard": {"lines": (7, 9), "stations_per_line": (12, 18), "transfer_density": (0.5, 0.8), "branches": (0, 2),
              "loops": (0, 1)},
 }
+
+
+#: The ``mini`` preset: small cities for tiny models (the CPU ablation of issue 14): 3-5 lines of 4-8 stations,
+#: one/two-glyph station labels ("A", "B7"), colour-word line names ("Red"), the ``mini`` layout; drawn at 224 px by
+#: default. The map label still comes from :func:`rewardmap.synth.map_difficulty`: 3 lines → easy, 4-5 → middle
+#: (15 transfer stations, the other way to ``hard``, do not fit in so few stations).
+MINI_PRESET: dict = {"lines": (3, 5), "stations_per_line": (4, 8), "transfer_density": (0.45, 0.75),
+                     "branches": (0, 0), "loops": (0, 0), "naming": "glyph", "line_naming": "short",
+                     "layout": "mini"}
+
+
+def spec_for_mini(rng: random.Random, **overrides) -> CitySpec:
+    """A :class:`CitySpec` drawn from :data:`MINI_PRESET` (every draw from ``rng``; ``overrides`` win)."""
+    p = MINI_PRESET
+    lo, hi = p["stations_per_line"]
+    a = rng.randint(lo, hi - 2)
+    values = {
+        "lines": rng.randint(*p["lines"]),
+        "stations_per_line": (a, a + 2),
+        "transfer_density": round(rng.uniform(*p["transfer_density"]), 2),
+        "branches": rng.randint(*p["branches"]),
+        "loops": rng.randint(*p["loops"]),
+        "naming": p["naming"],
+        "line_naming": p["line_naming"],
+        "layout": p["layout"],
+        "seed": rng.randrange(2**31),
+    }
+    values.update(overrides)
+    return CitySpec(**values)
 
 
 def spec_for_difficulty(difficulty: str, rng: random.Random, **overrides) -> CitySpec:
@@ -269,6 +312,8 @@ def _plan_network(spec: CitySpec, rng: random.Random) -> list[tuple[list[Point],
     lo, hi = spec.stations_per_line
     total = spec.lines * (lo + hi) / 2
     radius = max(5, min(40, round((total ** 0.5) * 1.25 + hi * 0.25)))
+    if spec.layout == "mini":  # compact: a small canvas keeps the labels big at 112-224 px
+        radius = max(3, min(radius, round(total ** 0.5 * MINI_RADIUS_FACTOR + 1)))
     grid = _Grid(radius)
     plans: list[tuple[list[Point], bool, int | None, list[Point]]] = []
     branch_lines = set(rng.sample(range(spec.loops, spec.lines), spec.branches))
@@ -337,7 +382,7 @@ def plan_city(spec: CitySpec, rng: random.Random) -> GridCity:
     """Grow the lines of ``spec`` on the grid and name every station (raises ``_Retry`` on a dead end)."""
     spec.validate()
     plans = _plan_network(spec, rng)
-    line_style = spec.line_naming or rng.choice(LINE_NAMING_STYLES)
+    line_style = spec.line_naming or rng.choice(DRAWN_LINE_NAMING_STYLES)
     named = line_names(line_style, spec.lines, rng, chinese=spec.naming == "chinese")
     order: list[Point] = []
     seen: set[Point] = set()

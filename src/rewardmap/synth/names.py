@@ -1,9 +1,11 @@
 """Pronounceable station, line and city names for synthetic cities.
 
-Three naming styles for stations: ``english`` ("Ashbury Park", "North Kelby"), ``romance`` ("San Lorenzo",
-"Porta Vella") and ``chinese`` ("东湖路站"; needs a CJK font to render, see :mod:`rewardmap.synth.fonts`). Line names
-follow the styles real cities use: ``number`` ("Line 3"; "3号线" for Chinese cities), ``colour`` ("Red Line") and
-``letter`` ("Line A"). Every choice goes through the ``random.Random`` passed in.
+Four naming styles for stations: ``english`` ("Ashbury Park", "North Kelby"), ``romance`` ("San Lorenzo",
+"Porta Vella"), ``chinese`` ("东湖路站"; needs a CJK font to render, see :mod:`rewardmap.synth.fonts`) and ``glyph``
+("A", "B7", "K2": one letter and at most one digit, for the ``mini`` preset's tiny maps). Line names follow the
+styles real cities use: ``number`` ("Line 3"; "3号线" for Chinese cities), ``colour`` ("Red Line") and ``letter``
+("Line A"); ``short`` is the bare colour word ("Red", "Blue") from :data:`MINI_PALETTE`, for the ``mini`` preset.
+Every choice goes through the ``random.Random`` passed in.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import random
 from rewardmap.errors import ConfigError
 from rewardmap.metro.names import canonical_station
 
-NAMING_STYLES = ("english", "romance", "chinese")
-LINE_NAMING_STYLES = ("number", "colour", "letter")
+NAMING_STYLES = ("english", "romance", "chinese", "glyph")
+LINE_NAMING_STYLES = ("number", "colour", "letter", "short")
+#: The styles a spec without ``line_naming`` draws from (``short`` only when asked for, e.g. by the mini preset).
+DRAWN_LINE_NAMING_STYLES = ("number", "colour", "letter")
 
 #: Line colours: (colour name used by ``colour`` line names, hex). Chosen to be told apart on white and beige.
 PALETTE: tuple[tuple[str, str], ...] = (
@@ -23,6 +27,13 @@ PALETTE: tuple[tuple[str, str], ...] = (
     ("Teal", "#00A19A"), ("Grey", "#6F7378"), ("Navy", "#1B2F6B"), ("Lime", "#86B817"),
 )
 MAX_LINES = len(PALETTE)
+#: The saturated, mutually distinct subset of :data:`PALETTE` that ``short`` line names draw from (no grey, navy,
+#: lime, yellow or brown: too close to a neighbour or too pale on white at 2-3 px line width).
+MINI_PALETTE: tuple[tuple[str, str], ...] = tuple(c for c in PALETTE if c[0] in
+                                                  ("Red", "Blue", "Green", "Orange", "Purple", "Pink", "Teal"))
+#: Letters of ``glyph`` station names: no I or O (read as 1 and 0), no Q (read as O at 10 px).
+GLYPH_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+GLYPH_DIGITS = "123456789"
 _COLOUR_BADGES = {"Red": "R", "Blue": "Bl", "Green": "Gn", "Orange": "O", "Purple": "Pu", "Yellow": "Y",
                   "Brown": "Br", "Pink": "Pk", "Teal": "T", "Grey": "Gy", "Navy": "N", "Lime": "L"}
 
@@ -103,7 +114,14 @@ def chinese_station(rng: random.Random) -> str:
     return core + "站"
 
 
-_STATION_MAKERS = {"english": english_station, "romance": romance_station, "chinese": chinese_station}
+def glyph_station(rng: random.Random) -> str:
+    """A one- or two-glyph station label: a letter ("K", a third of the time) or a letter and a digit ("B7")."""
+    letter = rng.choice(GLYPH_LETTERS)
+    return letter if rng.random() < 1 / 3 else letter + rng.choice(GLYPH_DIGITS)
+
+
+_STATION_MAKERS = {"english": english_station, "romance": romance_station, "chinese": chinese_station,
+                   "glyph": glyph_station}
 
 
 def station_names(style: str, n: int, rng: random.Random) -> list[str]:
@@ -133,11 +151,16 @@ def line_names(style: str, n: int, rng: random.Random, *, chinese: bool = False)
     """``n`` lines as ``(name, badge text, hex colour)``.
 
     ``number``: "Line 1".."Line n", ``letter``: "Line A"..; colours drawn from :data:`PALETTE` without replacement.
-    ``colour``: "Red Line", "Blue Line"… with the matching colour. Chinese cities: "1号线", "A线", "红线"."""
+    ``colour``: "Red Line", "Blue Line"… with the matching colour. ``short``: "Red", "Blue"… (the colour word
+    alone, from :data:`MINI_PALETTE`, at most 7 lines). Chinese cities: "1号线", "A线", "红线"."""
     if n > MAX_LINES:
         raise ConfigError(f"at most {MAX_LINES} lines are supported (distinct colours), got {n}")
     if style not in LINE_NAMING_STYLES:
         raise ConfigError(f"unknown line naming style {style!r}; expected one of {', '.join(LINE_NAMING_STYLES)}")
+    if style == "short":
+        if n > len(MINI_PALETTE):
+            raise ConfigError(f"'short' line names have {len(MINI_PALETTE)} colours, got {n} lines")
+        return [(c, _COLOUR_BADGES[c], hexa) for c, hexa in rng.sample(MINI_PALETTE, n)]
     colours = rng.sample(PALETTE, n)
     if style == "colour":
         if chinese:

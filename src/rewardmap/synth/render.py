@@ -23,11 +23,11 @@ from rewardmap.errors import ConfigError
 from rewardmap.synth.city import SyntheticCity
 from rewardmap.synth.fonts import font
 from rewardmap.synth.generator import file_station_name
-from rewardmap.synth.layout import LINE_WIDTH, Box, Label, _overlap, _text_box_size, segment_hits_box
+from rewardmap.synth.layout import Box, Label, _overlap, _text_box_size, segment_hits_box
 from rewardmap.synth.names import english_station
 
 STYLES = ("clean", "cluttered")
-MIN_SIZE, MAX_SIZE = 256, 16384
+MIN_SIZE, MAX_SIZE = 256, 16384  # MIN_SIZE: standard layout (a mini city's: 96)
 SUPERSAMPLE_BUDGET = 4096
 AUTO_PX_PER_UNIT = 64
 
@@ -95,7 +95,7 @@ def _clutter_plan(city: SyntheticCity, frame: _Frame) -> dict:
 
     def free(box: Box) -> bool:
         return not any(_overlap(box, o) for o in occupied) and \
-            not any(segment_hits_box(a, b, box, LINE_WIDTH) for a, b in tracks)
+            not any(segment_hits_box(a, b, box, city.layout.params.line_width) for a, b in tracks)
 
     texts = []
     for _ in range(rng.randint(3, 5)):
@@ -143,7 +143,9 @@ def _draw_text(draw: ImageDraw.ImageDraw, frame: _Frame, label: Label, *, cjk: b
 
 def auto_size(city: SyntheticCity) -> int:
     """The long side at which labels are comfortably readable: :data:`AUTO_PX_PER_UNIT` pixels per station spacing
-    (label text ≈ 13 px), clamped to 1024..8192."""
+    (label text ≈ 13 px), clamped to 1024..8192; a ``mini`` city's fixed default (224 px)."""
+    if city.layout.params.auto_size is not None:
+        return city.layout.params.auto_size
     x0, y0, x1, y1 = city.layout.canvas
     return max(1024, min(8192, round(max(x1 - x0, y1 - y0) * AUTO_PX_PER_UNIT)))
 
@@ -156,10 +158,11 @@ def render_with_geometry(city: SyntheticCity, size: int | str = "auto",
         size = auto_size(city)
     if style not in STYLES:
         raise ConfigError(f"unknown map style {style!r}; expected one of {', '.join(STYLES)}")
-    if isinstance(size, str) or not MIN_SIZE <= int(size) <= MAX_SIZE:
-        raise ConfigError(f"map size must be {MIN_SIZE}..{MAX_SIZE} pixels, got {size}")
-    size = int(size)
     lay = city.layout
+    min_size = lay.params.min_size
+    if isinstance(size, str) or not min_size <= int(size) <= MAX_SIZE:
+        raise ConfigError(f"map size must be {min_size}..{MAX_SIZE} pixels for a {city.spec.layout} city, got {size}")
+    size = int(size)
     frame = _Frame(lay.canvas, size)
     k = max(1, min(4, SUPERSAMPLE_BUDGET // max(frame.width, frame.height)))
     s = frame.scale * k
@@ -189,7 +192,7 @@ def render_with_geometry(city: SyntheticCity, size: int | str = "auto",
             colour = {"P": (40, 90, 180), "H": (200, 40, 40), "i": (90, 90, 90)}.get(kind, (110, 110, 110))
             draw.rounded_rectangle(frame.box(box, k), radius=0.06 * s, fill=colour)
 
-    lw = max(2 * k, round(LINE_WIDTH * s))  # at least 2 px after reduction, so tiny maps keep solid lines
+    lw = max(2 * k, round(lay.params.line_width * s))  # at least 2 px after reduction, so tiny maps keep solid lines
     for ln in city.grid.lines:
         for poly in ln.polylines():
             draw.line([frame.pt(x, y, k) for x, y in poly], fill=_rgb(ln.colour), width=lw, joint="curve")
@@ -218,8 +221,9 @@ def render_with_geometry(city: SyntheticCity, size: int | str = "auto",
     for b in lay.badges:
         _draw_text(draw, frame, Label("", b.text, b.box, 0.22), cjk=False, fill=_WHITE, bold=True, halo=None)
     for lab in lay.labels:
-        _draw_text(draw, frame, lab, cjk=lay.cjk)
-    _draw_text(draw, frame, lay.title, cjk=lay.cjk, bold=not lay.cjk)
+        _draw_text(draw, frame, lab, cjk=lay.cjk, bold=lay.params.label_bold)
+    if lay.title.text:
+        _draw_text(draw, frame, lay.title, cjk=lay.cjk, bold=not lay.cjk)
     for e in lay.legend:
         _draw_text(draw, frame, e.label, cjk=lay.cjk)
     return img, geometry(city, frame, size, style)

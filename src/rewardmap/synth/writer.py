@@ -16,10 +16,12 @@ from pathlib import Path
 from rewardmap.errors import ConfigError
 from rewardmap.metro.io import save_network
 from rewardmap.synth.city import SyntheticCity, generate_city
-from rewardmap.synth.generator import CitySpec, spec_for_difficulty
+from rewardmap.synth.generator import MINI_PRESET, CitySpec, spec_for_difficulty, spec_for_mini
 from rewardmap.synth.render import render_with_geometry
 
 DIFFICULTY_CYCLE = ("easy", "middle", "hard")
+#: City presets of :func:`write_cities`: ``standard`` (the easy/middle/hard presets, cycled) and ``mini``.
+CITY_PRESETS = ("standard", "mini")
 
 
 @dataclass(frozen=True)
@@ -51,18 +53,32 @@ def write_city(city: SyntheticCity, out_dir: str | Path, *, size: int | str = "a
 
 def write_cities(out_dir: str | Path, n: int, seed: int = 0, size: int | str = "auto", style: str = "clean", *,
                  spec: CitySpec | None = None, difficulties: Sequence[str] = DIFFICULTY_CYCLE,
-                 naming: Sequence[str] = ("english", "romance"), country: str = "synthland",
+                 naming: Sequence[str] | None = None, country: str = "synthland", preset: str = "standard",
                  progress: bool = False) -> list[WrittenCity]:
-    """Generate and write ``n`` cities (``size``: long side in pixels, or ``"auto"`` for readable labels). Without ``spec`` each city's spec is drawn from the preset of the next
-    difficulty in ``difficulties`` (cycled) and a naming style from ``naming``; with ``spec`` every city uses it
-    (its seed replaced per city). City names are unique within the call. Same arguments → same bytes."""
+    """Generate and write ``n`` cities (``size``: long side in pixels, or ``"auto"``: readable labels, 224 px for
+    ``mini``).
+
+    Without ``spec``, ``preset="standard"`` draws each city's spec from the preset of the next difficulty in
+    ``difficulties`` (cycled) and a naming style from ``naming`` (default english and romance); ``preset="mini"``
+    draws every spec from :data:`~rewardmap.synth.generator.MINI_PRESET`, cycling 3, 4, 5 lines
+    (``difficulties`` unused; ``naming`` default glyph). With ``spec`` every city uses it (its seed replaced per city). City names are unique within
+    the call. Same arguments → same bytes."""
     if n < 1:
         raise ConfigError(f"number of cities must be >= 1, got {n}")
-    rng = random.Random(f"rewardmap.synth.write/{seed}")
+    if preset not in CITY_PRESETS:
+        raise ConfigError(f"unknown city preset {preset!r}; expected one of {', '.join(CITY_PRESETS)}")
+    if naming is None:
+        naming = ("glyph",) if preset == "mini" else ("english", "romance")
+    rng = random.Random(f"rewardmap.synth.write/{seed}" if preset == "standard"
+                        else f"rewardmap.synth.write/{preset}/{seed}")
     written: list[WrittenCity] = []
     used: set[str] = set()
     for i in range(n):
-        if spec is None:
+        if spec is None and preset == "mini":
+            lo, hi = MINI_PRESET["lines"]  # cycled, so a run is balanced: 3 lines → easy, 4-5 → middle
+            s = spec_for_mini(rng, country=country, lines=lo + i % (hi - lo + 1),
+                              **({} if list(naming) == ["glyph"] else {"naming": rng.choice(list(naming))}))
+        elif spec is None:
             s = spec_for_difficulty(difficulties[i % len(difficulties)], rng, naming=rng.choice(list(naming)),
                                     country=country)
         else:
