@@ -353,7 +353,7 @@ def _plan_network(spec: CitySpec, rng: random.Random) -> list[tuple[list[Point],
             if len(pts) >= max(3, target - 2):
                 break
         assert best is not None
-        if len(best) < max(3, int(0.6 * target)):
+        if len(best) < (lo if spec.layout == "mini" else max(3, int(0.6 * target))):  # mini: never below the range
             raise _Retry(f"line {li} found no room")
         grid.add(li, best)
         branch_at, arm = None, []

@@ -69,7 +69,7 @@ class LayoutParams:
 
 
 STANDARD_LAYOUT = LayoutParams()
-MINI_LAYOUT = LayoutParams(line_width=0.17, station_radius=0.12, transfer_radius=0.2, label_em=0.62, label_pad=0.03,
+MINI_LAYOUT = LayoutParams(line_width=0.17, station_radius=0.12, transfer_radius=0.2, label_em=0.7, label_pad=0.03,
                            label_gap=0.05, label_bold=True, label_ink_box=True, far_gap=0.15, small_label=0.85,
                            badges=False, title=False, legend_em=0.45, legend_swatch=0.7, legend_gap=0.4,
                            margin=0.3, min_size=96, auto_size=224)
