@@ -207,3 +207,25 @@ def test_mini_sizes_and_standard_minimum(tmp_path):
     with pytest.raises(ConfigError, match="layout"):
         generate_city(CitySpec(layout="tiny"))
     assert main(["synth", "--preset", "mini", "--difficulty", "hard", "--out", str(tmp_path)]) == 1
+
+
+def test_crowded_mini_lines_are_regrown_rather_than_cut_short():
+    """A line that runs out of room is regrown, never written shorter than the preset's range (the standard layout
+    accepts 60 % of the target)."""
+    lengths = Counter()
+    for seed in range(20):
+        city = generate_city(CitySpec(lines=5, stations_per_line=(8, 8), naming="glyph", line_naming="short",
+                                      layout="mini", seed=seed))
+        lengths.update(len(ln.entries) for ln in load_network_of(city).lines.values())
+    assert set(lengths) == {8}, lengths
+
+
+def load_network_of(city):
+    """The city's network as its station file gives it (written and re-read), not the generator's object."""
+    import tempfile
+    from pathlib import Path
+
+    from rewardmap.metro import save_network
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return load_network(save_network(city.network, Path(tmp) / "stations" / "x" / f"{city.name}.json"))
