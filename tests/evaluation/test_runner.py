@@ -199,7 +199,9 @@ def test_inline_base64_maps_as_in_fsccs_reasonmap(synth_dataset, tmp_path):
     assert s["short"]["acc"] == 1.0
     recs = [json.loads(x) for x in (tmp_path / "b64" / "results.jsonl").read_text().splitlines()]
     figs = {r["figure"] for r in recs}
-    assert len(figs) == 1 and all(f and f.endswith(".png") and "figures" in f for f in figs)
+    # one copy per city (the stratified --limit takes rows of both cities)
+    assert len(figs) == len({r["city"] for r in recs}) == 2
+    assert all(f and f.endswith(".png") and "figures" in f for f in figs)
     from rewardmap.cli import main
 
     assert main(["report", str(tmp_path / "b64"), "--no-plots", "--cards", "2"]) == 0

@@ -40,7 +40,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--difficulty", action="append", metavar="LEVEL[,LEVEL]", help="only these map difficulties")
     ev.add_argument("--question-difficulty", action="append", metavar="LEVEL[,LEVEL]",
                     help="only these question difficulties (reasonmap)")
-    ev.add_argument("--limit", type=int, help="only the first N rows (after the filters)")
+    ev.add_argument("--limit", type=int, metavar="N",
+                    help="only N rows (after the filters), spread evenly over city × type (reasonmap-plus) or city "
+                         "× question difficulty (reasonmap), drawn with --sample-seed; the rows taken are printed "
+                         "and recorded in run.json ('selection')")
+    ev.add_argument("--sample", default="stratified", choices=("stratified", "first"),
+                    help="how --limit picks rows: stratified (default) or first (the first N rows, in file order)")
+    ev.add_argument("--sample-seed", type=int, default=0, metavar="S",
+                    help="seed of the stratified --limit draw (default 0; same seed, same rows)")
     ev.add_argument("--text-only", action="store_true", help="no image: the papers' 'without visual input' ablation")
     ev.add_argument("--reasoning", default="none", choices=("none", "auto", "think", "qvq"),
                     help="answer extraction for reasoning models (think: after </think> or ◁/think▷; qvq: boxed "
@@ -76,7 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--abort-after", type=int, default=64, metavar="N",
                     help="stop when N requests in a row fail after their retries (default 64; 0 = never)")
     ev.add_argument("--fsync", action="store_true", help="fsync after every record (survives power loss too)")
-    ev.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    ev.add_argument("--quiet", action="store_true",
+                    help="no progress and no summary table (the final results line is always printed)")
     ev.set_defaults(func=_eval)
 
     rp = sub.add_parser("report", help="tables, plots and an HTML page for one or more evaluation folders")
@@ -124,7 +132,8 @@ def _eval(args: argparse.Namespace) -> int:
     import math
 
     from rewardmap.errors import ConfigError
-    from rewardmap.evaluation.report import load_run, text_report
+    from rewardmap.evaluation.progress import human_duration
+    from rewardmap.evaluation.report import load_run, result_line, text_report
     from rewardmap.evaluation.runner import MODEL_BUDGET, EvalOptions, run_eval
     from rewardmap.evaluation.samples import Subset
 
@@ -133,7 +142,7 @@ def _eval(args: argparse.Namespace) -> int:
             raise ConfigError(f"{flag} {value:g}: expected a finite number of seconds"
                               + (" > 0" if flag == "--timeout" else " >= 0"))
     subset = Subset(_csv(args.city), _csv(args.type), _csv(args.difficulty), _csv(args.question_difficulty),
-                    args.limit)
+                    args.limit, sample=args.sample, seed=args.sample_seed)
     opts = EvalOptions(benchmark=args.benchmark, data=args.data, model=args.model, out=args.out, split=args.split,
                        root=args.root, subset=subset, text_only=args.text_only, reasoning=args.reasoning,
                        variant=args.variant, parse=args.parse, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
@@ -148,10 +157,11 @@ def _eval(args: argparse.Namespace) -> int:
     summary = run_eval(opts)
     info = summary["run"]
     if not args.quiet:
-        run = load_run(args.out)
-        print(text_report([run]))
-        print(f"{info['samples']} samples ({info['written_now']} new in {info['seconds_now']:.1f} s, "
-              f"{info['errors']} with backend errors) → {Path(args.out) / 'results.jsonl'}")
+        print(text_report([load_run(args.out)]))
+    # the final results line is printed even under --quiet: it is the one line a script or a person reads
+    print(f"{result_line(summary)}; {info['samples']} samples ({info['written_now']} new in "
+          f"{human_duration(info['seconds_now'])}, {info['errors']} with backend errors) → "
+          f"{Path(args.out) / 'results.jsonl'}")
     if info["errors"]:
         shown = ", ".join(info.get("failed_ids", [])[:5])
         print(f"error: {info['errors']} of {info['samples']} samples failed (e.g. {shown}; see 'error' in "
@@ -163,29 +173,20 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from rewardmap.errors import ConfigError
-    from rewardmap.evaluation.report import load_run, text_report, unique_labels
+    from rewardmap.evaluation.report import load_run, text_report, write_evaluation_report
 
     labels = args.label or []
     if len(labels) > len(args.dirs):
         raise ConfigError(f"{len(labels)} --label values for {len(args.dirs)} folders")
     runs = [load_run(d, labels[i] if i < len(labels) else None) for i, d in enumerate(args.dirs)]
-    unique_labels(runs)
     out = Path(args.out) if args.out else Path(args.dirs[0]) / "report"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "tables.md").write_text(text_report(runs, markdown=True), encoding="utf-8")
-    plots = []
-    if not args.no_plots:
-        from rewardmap.evaluation.plots import plot_runs
-
-        plots = plot_runs(runs, out)
-    if not args.no_html:
-        from rewardmap.evaluation.html import write_html
-
-        page = write_html(runs, out, plots, cards_per_run=args.cards)
+    paths = write_evaluation_report(runs, out, plots=not args.no_plots, html=not args.no_html,
+                                    cards_per_run=args.cards)
     print(text_report(runs, markdown=args.markdown))
-    if not args.no_html:
-        print(f"HTML report: {page}")
-    print(f"tables: {out / 'tables.md'}" + (f"; plots: {', '.join(p.name for p in plots)}" if plots else ""))
+    if "html" in paths:
+        print(f"HTML report: {paths['html']}")
+    plots = paths["plots"]
+    print(f"tables: {paths['tables']}" + (f"; plots: {', '.join(p.name for p in plots)}" if plots else ""))
     return 0
 
 

@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rewardmap.evaluation.report import (
+    MAP_SCORE_NOTE,
     Run,
     breakdown_table,
     components_table,
     plus_table,
     reasonmap_table,
     rewardmap_table,
+    variant_table,
 )
 
 THUMB_PIXELS = 360 * 360
@@ -29,7 +31,9 @@ header{background:#1f3b57;color:#fff;padding:14px 24px}header h1{margin:0;font-s
 header p{margin:4px 0 0;font-size:13px;opacity:.85}main{padding:16px 24px;max-width:1500px}
 h2{font-size:17px;margin:26px 0 8px;border-bottom:2px solid #d5dbe3;padding-bottom:4px}
 h3{font-size:14px;margin:16px 0 6px}
-table{border-collapse:collapse;background:#fff;font-size:13px;margin-bottom:8px}
+.table-wrap{max-width:100%;overflow-x:auto;margin-bottom:8px}
+table{border-collapse:collapse;background:#fff;font-size:13px}
+.note{max-width:900px;font-size:13px;line-height:1.45;background:#fff8e1;border:1px solid #f0dca0;padding:8px 12px}
 th,td{border:1px solid #d5dbe3;padding:4px 8px;text-align:left;white-space:nowrap}th{background:#eef1f5}
 .plots img{max-width:min(100%,1000px);border:1px solid #d5dbe3;background:#fff;margin:6px 0}
 .controls{position:sticky;top:0;background:#f6f7f9;padding:8px 0;z-index:2;display:flex;gap:12px;flex-wrap:wrap;
@@ -67,7 +71,8 @@ document.addEventListener('DOMContentLoaded',()=>{
 def _table(head, rows) -> str:
     h = "".join(f"<th>{html.escape(str(x))}</th>" for x in head)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+    # wide tables scroll inside their own box instead of running off the page
+    return f"<div class='table-wrap'><table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def _spread(records: Sequence[dict], n: int) -> list[dict]:
@@ -176,6 +181,17 @@ def _card(run: Run, idx: int, rec: dict, thumbs: _Thumbs) -> str:
             f"<div class='label'>Parsed answer</div><pre>{html.escape(parsed)}</pre>{err}</div>")
 
 
+def _variants_html(rm: Sequence[Run]) -> str:
+    """The official-vs-paper map-score table and, for runs scored with ``official``, why it is low."""
+    out = ""
+    table = variant_table(rm)
+    if table:
+        out += "<h3>Map score, official vs paper (mean per sample)</h3>" + _table(*table)
+    if any(r.identity.get("variant", "official") == "official" for r in rm):
+        out += f"<p class='note'>{html.escape(MAP_SCORE_NOTE)}</p>"
+    return out
+
+
 def write_html(runs: Sequence[Run], out_dir: str | Path, plots: Sequence[Path] = (), *, cards_per_run: int = 48,
                title: str = "RewardMap evaluation report") -> Path:
     """Write ``out_dir/index.html`` (+ ``thumbs/``) and return its path."""
@@ -196,6 +212,7 @@ def write_html(runs: Sequence[Run], out_dir: str | Path, plots: Sequence[Path] =
     if rm:
         sec.append("<h2>ReasonMap</h2><p class='muted'>Weighted figures use the 3×3 question×map difficulty matrix "
                    "(1.0–3.0); map score max 20 (short) / 40 (long).</p>" + _table(*reasonmap_table(rm))
+                   + _variants_html(rm)
                    + "<h3>Map-score components (mean per sample)</h3>" + _table(*components_table(rm))
                    + "<h3>Accuracy by map difficulty (S. / L.)</h3>" + _table(*breakdown_table(rm, "by_map_difficulty"))
                    + "<h3>Accuracy by question difficulty (S. / L.)</h3>"

@@ -9,6 +9,7 @@ records is reported next to the figures.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,26 @@ from rewardmap.errors import DataError
 from rewardmap.evaluation.store import read_records
 
 DIFFS = ("easy", "middle", "hard")
+VARIANTS = ("official", "paper")
+#: Long templates: the via-stop count (long1) and the via-stop list (long2).
+TEMPLATES = (("short", "short"), ("long1", "long, via count"), ("long2", "long, via list"))
+
+#: Why right answers score below the maximum map score (RS-paper §4.2 / Algorithm 2; the released ``main.py`` for
+#: ``official``, docs/fidelity.md quirks 11 and 14, checked against rewardmap.scoring.released.map_score).
+MAP_SCORE_NOTE = (
+    "Why a right answer can score well below 20 / 40: the map score adds points per route section (1 for the "
+    "endpoints, then per section 2 for the line and 1 each for departure and arrival; on long questions also up to "
+    "4 per section for the via-stop count, at most 10, or up to 10 for the via-stop list), caps them at 10 (short) "
+    "/ 20 (long) and only then adds the correctness bonus (+10 / +20). A direct route has one section, so a perfect "
+    "long answer to it scores at most 20 + 1 + 4 + 4 = 29 of 40 even under the papers' rules (`--variant paper`). "
+    "Under `official`, the released ReasonMap evaluator (main.py, reproduced bit for bit so the numbers compare "
+    "with published tables; docs/fidelity.md) gives fewer points outside China: it scores via-stop lists only in "
+    "Chinese cities (it builds the reference list only there and splits an answer's list only when it contains "
+    "'站'), so a correct English via-stop list earns 0 (quirk 14); it runs the route-name rules on the answer's own "
+    "route name, so the 2 points per section for the line are almost never given (quirk 11); and it adds the "
+    "suffix 'Station' to the reference stops before comparing them, so a station whose name lacks that suffix "
+    "earns no stop points. A perfect one-section answer with the via count, in a city whose station names end in "
+    "'Station', thus scores 27 (official) against 29 (paper). The 'official vs paper' table gives both numbers for runs that recorded both.")
 COUNT_TYPES = ("Counting1", "Counting2", "Counting3")
 TORF_TYPES = ("TorF1", "TorF2")
 
@@ -44,6 +65,14 @@ def group_stats(records: Sequence[dict]) -> dict:
         out.update(acc=agg["accuracy"], w_acc=agg["weighted_accuracy"], map=agg["map_score"],
                    w_map=agg["weighted_map_score"], components=agg["components"],
                    max_score=max(float(r.get("max_score") or 0.0) for r in records))
+        for variant in VARIANTS:  # the other scoring variant, recorded beside the run's own (runner.score_sample)
+            key = f"map_score_{variant}"
+            if all(isinstance(r.get(key), int | float) for r in records):
+                other = aggregate_reasonmap([{"correct": r.get("correct"), "map_score": r[key],
+                                              "difficulty_question": r.get("difficulty_question"),
+                                              "difficulty_city": r.get("difficulty_city")} for r in records])
+                out[f"map_{variant}"] = other["map_score"]
+                out[f"w_map_{variant}"] = other["weighted_map_score"]
     else:
         agg = aggregate_plus(records)
         out.update(acc=agg["accuracy"], w_acc=agg["weighted_accuracy"])
@@ -236,6 +265,42 @@ def breakdown_table(runs: Sequence[Run], key: str) -> tuple[list[str], list[list
     return head, rows
 
 
+def variant_table(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]] | None:
+    """Mean map score per template under both scoring variants (``official / paper``), one row per ReasonMap run
+    whose records hold both; None when no run does (folders written before the other variant was recorded)."""
+    head = ["Model", "scored with"] + [f"Map {name} (official / paper)" for _, name in TEMPLATES] + ["n"]
+    rows = []
+    for r in runs:
+        plan = [x for x in r.records if x.get("task", x.get("type")) == "planning"]
+        own = r.identity.get("variant", "official")
+        other = "paper" if own == "official" else "official"
+        if not plan or not all(isinstance(x.get(f"map_score_{other}"), int | float) for x in plan):
+            continue
+        cells = []
+        for tpl, _ in TEMPLATES:
+            sel = [x for x in plan if x.get("template") == tpl]
+            if not sel:
+                cells.append("–")
+                continue
+            score = {own: _mean([float(x.get("map_score") or 0.0) for x in sel]),
+                     other: _mean([float(x[f"map_score_{other}"]) for x in sel])}
+            top = max(float(x.get("max_score") or 0.0) for x in sel)
+            cells.append(f"{num(score['official'])} / {num(score['paper'])} of {top:g}")
+        rows.append([r.label, own, *cells, str(len(plan))])
+    return (head, rows) if rows else None
+
+
+def result_line(summary: dict) -> str:
+    """The headline figures of one run's summary in one line (what ``rewardmap eval`` prints last)."""
+    bench = summary.get("benchmark")
+    if bench == "reasonmap":
+        s, lo = summary.get("short", {}), summary.get("long", {})
+        return (f"reasonmap: W-Acc S. {pct(s.get('w_acc'))} / L. {pct(lo.get('w_acc'))}, W-Map S. "
+                f"{num(s.get('w_map'))} / L. {num(lo.get('w_map'))} (max 20 / 40)")
+    o, c, t = summary.get("overall", {}), summary.get("count", {}), summary.get("torf", {})
+    return f"reasonmap-plus: W-Acc {pct(o.get('w_acc'))} (Count {pct(c.get('w_acc'))}, TorF {pct(t.get('w_acc'))})"
+
+
 def render_text(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A plain-text table for the terminal."""
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)] if rows else [len(h) for h in head]
@@ -262,7 +327,13 @@ def text_report(runs: Sequence[Run], *, markdown: bool = False) -> str:
         parts += ["RewardMap Table 1 layout (weighted)", render(*combined)]
     if rm:
         parts += ["ReasonMap (weighted: 3×3 question×map matrix; map score max 20 short / 40 long)",
-                  render(*reasonmap_table(rm)), "Map-score components (mean per sample)", render(*components_table(rm)),
+                  render(*reasonmap_table(rm))]
+        variants = variant_table(rm)
+        if variants:
+            parts += ["Map score, official vs paper (mean per sample)", render(*variants)]
+        if any(r.identity.get("variant", "official") == "official" for r in rm):
+            parts.append(textwrap.fill(MAP_SCORE_NOTE, 110) if not markdown else MAP_SCORE_NOTE)
+        parts += ["Map-score components (mean per sample)", render(*components_table(rm)),
                   "ReasonMap accuracy by map difficulty (S. / L.)", render(*breakdown_table(rm, "by_map_difficulty")),
                   "ReasonMap accuracy by question difficulty (S. / L.)",
                   render(*breakdown_table(rm, "by_question_difficulty")),
@@ -272,3 +343,25 @@ def text_report(runs: Sequence[Run], *, markdown: bool = False) -> str:
                   "ReasonMap-Plus accuracy by map difficulty", render(*breakdown_table(plus, "by_map_difficulty")),
                   "ReasonMap-Plus accuracy by city", render(*breakdown_table(plus, "by_city"))]
     return "\n\n".join(parts) + "\n"
+
+
+def write_evaluation_report(runs: Sequence[Run], out_dir: str | Path, *, plots: bool = True, html: bool = True,
+                            cards_per_run: int = 48, title: str = "RewardMap evaluation report") -> dict[str, Path]:
+    """What ``rewardmap report`` writes for ``runs``: ``tables.md``, the PNG plots and ``index.html`` (with the
+    per-sample cards) under ``out_dir``; returns their paths (``tables``, ``html``, ``plots``)."""
+    unique_labels(runs)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict = {"tables": out / "tables.md"}
+    paths["tables"].write_text(text_report(runs, markdown=True), encoding="utf-8")
+    pngs: list[Path] = []
+    if plots:
+        from rewardmap.evaluation.plots import plot_runs
+
+        pngs = plot_runs(runs, out)
+    paths["plots"] = pngs
+    if html:
+        from rewardmap.evaluation.html import write_html
+
+        paths["html"] = write_html(runs, out, pngs, cards_per_run=cards_per_run, title=title)
+    return paths

@@ -24,15 +24,17 @@ from typing import Any
 from rewardmap.errors import ConfigError, RewardMapError
 from rewardmap.evaluation.backends import Backend, ImageRef, Prompt, RetryPolicy, make_backend, parse_model_spec
 from rewardmap.evaluation.extract import extract_answer
+from rewardmap.evaluation.progress import Progress, phase
 from rewardmap.evaluation.samples import (
     DEFAULT_SPLIT,
     LABEL_COLUMNS,
     ImageLoader,
     Sample,
     Subset,
-    build_samples,
+    describe_selection,
     figure_key,
     is_inline_image,
+    select_samples,
 )
 from rewardmap.evaluation.store import OutputLock, ResultsWriter
 
@@ -180,10 +182,22 @@ def score_sample(sample: Sample, answer: str, *, variant: str = "official", pars
     if sample.task == "planning":
         s = scoring.score_reasonmap(answer, sample.row, question=sample.kind, variant=variant, stations_root=root,
                                     parse=parse, reasoning=False)
-        return {"correct": bool(s.correct), "map_score": float(s.map_score), "max_score": float(s.max_score),
-                "components": _jsonable(s.components), "best_plan": s.best_plan, "parsed": _jsonable(s.parsed),
-                "weight": scoring.reasonmap_weight(str(sample.row["difficulty_question"]),
-                                                   str(sample.row["difficulty_city"]))}
+        out = {"correct": bool(s.correct), "map_score": float(s.map_score), "max_score": float(s.max_score),
+               "components": _jsonable(s.components), "best_plan": s.best_plan, "parsed": _jsonable(s.parsed),
+               "weight": scoring.reasonmap_weight(str(sample.row["difficulty_question"]),
+                                                  str(sample.row["difficulty_city"]))}
+        # the other variant's map score too, so reports can put the released metric's number beside the paper's
+        # (official and paper differ a lot on English names: docs/fidelity.md, the report's note)
+        other = "paper" if variant == "official" else "official"
+        try:
+            out[f"map_score_{other}"] = float(scoring.score_reasonmap(
+                answer, sample.row, question=sample.kind, variant=other, stations_root=root, parse=parse,
+                reasoning=False).map_score)
+        except RewardMapError:
+            raise
+        except Exception:  # the run's own variant decides the record; a failure here only loses the comparison
+            out[f"map_score_{other}"] = None
+        return out
     s = scoring.score_plus(answer, sample.row, parse=parse, reasoning=False)
     return {"correct": bool(s.correct), "parsed": _jsonable(s.parsed),
             "weight": scoring.plus_weight(str(sample.row["difficulty_city"]))}
@@ -338,14 +352,18 @@ def _run_locked(opts: EvalOptions, out: Path, backend: Backend | None, rows, log
             f"{budget_source}")
     identity = opts.identity()
     root = Path(opts.root) if opts.root else default_root(opts.data)
-    if rows is None:
-        rows = load_rows(opts.data, identity["split"], root)
-    rows = rows if isinstance(rows, list) else [dict(r) for r in rows]
-    samples = build_samples(rows, opts.benchmark, opts.subset)
+    with phase(f"eval: loading {opts.data}", log=log, enabled=opts.progress):
+        if rows is None:
+            rows = load_rows(opts.data, identity["split"], root)
+        rows = rows if isinstance(rows, list) else [dict(r) for r in rows]
+    selection = select_samples(rows, opts.benchmark, opts.subset)
+    samples = selection.samples
+    if opts.subset.limit is not None:
+        log(describe_selection(selection.info))
     identity["questions_sha1"] = questions_fingerprint(samples)
     _check_identity(out, identity)
     run_info = {"identity": identity, "endpoint": parse_model_spec(opts.model).url,
-                "root": str(root) if root else None, "samples": len(samples),
+                "root": str(root) if root else None, "samples": len(samples), "selection": selection.info,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     if (out / RUN).exists():
         try:
@@ -367,7 +385,9 @@ def _run_locked(opts: EvalOptions, out: Path, backend: Backend | None, rows, log
     n_written = 0
     if todo:
         own_backend = backend is None
-        backend = backend or build_backend(opts)
+        if backend is None:
+            with phase(f"eval: loading the model {opts.model}", log=log, enabled=opts.progress):
+                backend = build_backend(opts)
         check = getattr(backend, "check", None)
         if callable(check):
             import inspect
@@ -384,13 +404,8 @@ def _run_locked(opts: EvalOptions, out: Path, backend: Backend | None, rows, log
             if not opts.text_only:
                 image = ImageRef(figure_key(s.row), (lambda row=s.row: loader.load(row)))
             prompts.append(Prompt(s.question, image, opts.system_prompt))
-        bar = None
-        if opts.progress and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(todo), desc="eval", unit="q", file=sys.stderr)
+        bar = Progress(f"eval {opts.benchmark}", len(todo), log=log, enabled=opts.progress)
         n_correct = 0
-        step = max(1, len(todo) // 10)  # without a terminal: a log line every 10 %
         failing = 0
         seen_errors: set[str] = set()
         try:
@@ -413,11 +428,7 @@ def _run_locked(opts: EvalOptions, out: Path, backend: Backend | None, rows, log
                         f"{failing} requests in a row failed (last: {err}); stopping. The results so far are "
                         f"kept in {out / RESULTS}: fix the model/server, then re-run with --retry-errors")
                 n_correct += int(rec["correct"])
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(acc=f"{n_correct / n_written:.1%}")
-                elif opts.progress and (n_written % step == 0 or n_written == len(todo)):
-                    log(f"eval: {n_written}/{len(todo)} done, accuracy so far {n_correct / n_written:.1%}")
+                bar.update(1, f"accuracy so far {n_correct / n_written:.1%}")
         except BaseException:
             # interrupted or stopped: queued requests are cancelled and nobody waits for the ones in flight
             if own_backend:
@@ -425,8 +436,7 @@ def _run_locked(opts: EvalOptions, out: Path, backend: Backend | None, rows, log
                 own_backend = False
             raise
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
             writer.close()
             if own_backend:
                 backend.close()
@@ -439,7 +449,8 @@ def _run_locked(opts: EvalOptions, out: Path, backend: Backend | None, rows, log
     failed = [r["id"] for r in records if r.get("error")]
     summary["run"] = {"samples": len(samples), "written_now": n_written, "seconds_now": round(t_final - t_start, 3),
                       "seconds_setup": round(seconds_setup, 3), "errors": len(failed), "failed_ids": failed[:20],
-                      "missing": len(samples) - len(records), "model": opts.model, "out": str(out)}
+                      "missing": len(samples) - len(records), "model": opts.model, "out": str(out),
+                      "variant": opts.variant, "selection": selection.info}
     _write_json(out / SUMMARY, summary)
     summary["run"]["seconds_finalise"] = round(time.perf_counter() - t_final, 3)
     return summary
