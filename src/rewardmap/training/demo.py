@@ -41,16 +41,24 @@ def _relative_change(before: Path, after: Path) -> float:
 
 
 def _evaluate(model_dir: Path, datasets_dir: Path, out: Path, *, max_new_tokens: int, max_pixels: int,
-              limit: int | None) -> dict:
+              limit: int | None, progress: bool = True) -> dict:
+    """Evaluate ``model_dir`` on both benchmarks into ``out/<benchmark>``. With ``progress`` the runner reports
+    phases that last more than a few seconds on stderr (a bar on a terminal, plain lines otherwise), each line
+    prefixed with the evaluation's name, e.g. ``demo eval before:``."""
+    import sys
+
     from rewardmap.evaluation.runner import EvalOptions, run_eval
     from rewardmap.evaluation.samples import Subset
+
+    def log(msg: str) -> None:
+        print(f"demo eval {out.name}: {msg}", file=sys.stderr, flush=True)
 
     summaries = {}
     for bench, name in (("reasonmap-plus", "reasonmap-plus"), ("reasonmap", "reasonmap")):
         opts = EvalOptions(benchmark=bench, data=str(datasets_dir / name), model=f"hf:{model_dir}",
                            out=str(out / bench), root=str(datasets_dir), subset=Subset(limit=limit),
-                           max_new_tokens=max_new_tokens, max_pixels=max_pixels, batch_size=16, progress=False)
-        summaries[bench] = run_eval(opts, log=lambda msg: None)
+                           max_new_tokens=max_new_tokens, max_pixels=max_pixels, batch_size=16, progress=progress)
+        summaries[bench] = run_eval(opts, log=log if progress else (lambda msg: None))
     return summaries
 
 

@@ -1,19 +1,27 @@
 """Training reports: reward curve with stage boundaries, reward components, zero-std group fraction, accuracy table.
 
 Written by ``rewardmap demo`` (and usable on any run directory): ``report.md``, ``report.html``, ``report.json`` and
-``training_curves.png``.
+``training_curves.png``; with evaluations whose folders exist, also the evaluation report of those folders
+(``evaluation/index.html``, as ``rewardmap report`` writes it: tables, plots, per-sample cards), linked from both.
+Tables wider than :data:`MAX_COLUMNS` columns are split into several (the first column repeated), and the HTML
+page lets any table scroll sideways inside its box, so the page fits a laptop screen.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rewardmap.training.runlog import RunResult
 
 COMPONENT_PREFIXES = ("rewardmap/", "reward_components/")
+#: Widest table written as one: wider ones are split, the first column repeated in each part.
+MAX_COLUMNS = 7
+#: Where the evaluation report of the run's evaluation folders goes, under the report folder.
+EVALUATION_REPORT_DIR = "evaluation"
 
 
 def _series(result: RunResult, name: str) -> list[float | None]:
@@ -80,10 +88,123 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _md_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(_fmt(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
+def _cell(c) -> str:
+    return _fmt(c).replace("|", "\\|")
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence], *, max_columns: int = MAX_COLUMNS) -> str:
+    """A Markdown table; one wider than ``max_columns`` becomes several, each repeating the first column."""
+    if len(header) <= max_columns:
+        parts = [list(range(len(header)))]
+    else:
+        rest = list(range(1, len(header)))
+        step = max_columns - 1
+        parts = [[0, *rest[i:i + step]] for i in range(0, len(rest), step)]
+    tables = []
+    for cols in parts:
+        out = ["| " + " | ".join(_cell(header[c]) for c in cols) + " |", "|" + "---|" * len(cols)]
+        out += ["| " + " | ".join(_cell(r[c]) for c in cols) + " |" for r in rows]
+        tables.append("\n".join(out))
+    return "\n\n".join(tables)
+
+
+def human_duration(seconds: float | None) -> str:
+    """``12.3 s``, ``18 min 04 s``, ``2 h 05 min``."""
+    from rewardmap.evaluation.progress import human_duration as fmt
+
+    return fmt(seconds)
+
+
+#: ``(summary key, kind)`` → what a row of :func:`evaluation_table` shows; ``kind`` ``acc`` is a fraction shown in
+#: %, ``map`` map-score points.
+def _eval_metrics(bench: str, summ: Mapping) -> list[tuple[str, str, Mapping, str]]:
+    """``(row name, field, group stats, kind)`` of one benchmark summary, in display order."""
+    out: list[tuple[str, str, Mapping, str]] = []
+    if bench == "reasonmap-plus":
+        for key, name in (("overall", "Plus overall acc"), ("count", "Plus count acc"), ("torf", "Plus torf acc")):
+            if summ.get(key):
+                out.append((name, "acc", summ[key], "acc"))
+        if summ.get("overall"):
+            out.append(("Plus weighted acc", "w_acc", summ["overall"], "acc"))
+        for t, st in sorted(summ.get("by_type", {}).items()):
+            out.append((f"Plus {t} acc", "acc", st, "acc"))
+    elif bench == "reasonmap":
+        for kind in ("short", "long"):
+            st = summ.get(kind)
+            if not st or not st.get("n"):
+                continue
+            out.append((f"ReasonMap {kind} acc", "acc", st, "acc"))
+            out.append((f"ReasonMap {kind} weighted acc", "w_acc", st, "acc"))
+            top = f" (max {st['max_score']:g})" if st.get("max_score") else ""
+            if "map" in st:
+                out.append((f"ReasonMap {kind} map score{top}", "map", st, "map"))
+            for variant in ("paper", "official"):
+                if f"map_{variant}" in st:
+                    out.append((f"ReasonMap {kind} map score, {variant} rules{top}", f"map_{variant}", st, "map"))
+    return out
+
+
+def _value(v, kind: str) -> str:
+    if not isinstance(v, int | float):
+        return "–"
+    return f"{100 * v:.1f}%" if kind == "acc" else f"{v:.2f}"
+
+
+def _change(a, b, kind: str) -> str:
+    if not isinstance(a, int | float) or not isinstance(b, int | float):
+        return "–"
+    d = b - a
+    return f"{100 * d:+.1f} pp" if kind == "acc" else f"{d:+.2f}"
+
+
+def evaluation_table(evals: Mapping[str, Mapping[str, Mapping]]) -> tuple[list[str], list[list[str]]]:
+    """``evals[label][benchmark] = summary`` → one row per metric: ``n`` (questions behind the figure; ``a / b``
+    when the labels differ), one column per label (accuracies in %, map scores in points) and, with two or more
+    labels, ``change`` = last label − first (percentage points for accuracies)."""
+    labels = list(evals)
+    rows: dict[str, dict] = {}
+    for label, by_bench in evals.items():
+        for bench, summ in by_bench.items():
+            for name, fld, st, kind in _eval_metrics(bench, summ):
+                row = rows.setdefault(name, {"kind": kind, "values": {}, "n": {}})
+                row["values"][label] = st.get(fld)
+                row["n"][label] = st.get("n")
+    header = ["metric", "n", *labels] + ([f"change ({labels[-1]} − {labels[0]})"] if len(labels) > 1 else [])
+    out = []
+    for name, row in rows.items():
+        ns = [row["n"].get(lab) for lab in labels if row["n"].get(lab) is not None]
+        n = str(ns[0]) if ns and len(set(ns)) == 1 else " / ".join(str(x) for x in ns) or "–"
+        vals = [_value(row["values"].get(lab), row["kind"]) for lab in labels]
+        change = ([_change(row["values"].get(labels[0]), row["values"].get(labels[-1]), row["kind"])]
+                  if len(labels) > 1 else [])
+        out.append([name, n, *vals, *change])
+    return header, out
+
+
+def _evaluation_dirs(evals: Mapping[str, Mapping[str, Mapping]]) -> list[tuple[str, Path]]:
+    """``(label, folder)`` of every evaluation whose summary names an existing ``rewardmap eval`` folder."""
+    found = []
+    for label, by_bench in evals.items():
+        for summ in by_bench.values():
+            folder = (summ.get("run") or {}).get("out") if isinstance(summ, Mapping) else None
+            if folder and (Path(folder) / "run.json").is_file():
+                found.append((label, Path(folder)))
+    return found
+
+
+def write_evaluation_pages(evals: Mapping[str, Mapping[str, Mapping]], out_dir: str | Path) -> Path | None:
+    """The evaluation report (``rewardmap report``'s tables, plots and per-sample cards) of the evaluation folders
+    named by ``evals``, labelled by their ``evals`` keys, written to ``out_dir/evaluation/``; its ``index.html``,
+    or None when no folder exists."""
+    found = _evaluation_dirs(evals)
+    if not found:
+        return None
+    from rewardmap.evaluation.report import load_run, write_evaluation_report
+
+    runs = [load_run(folder, label) for label, folder in found]
+    paths = write_evaluation_report(runs, Path(out_dir) / EVALUATION_REPORT_DIR,
+                                    title="Evaluation: per-sample results")
+    return paths.get("html")
 
 
 def accuracy_rows(evals: Mapping[str, Mapping[str, Mapping]]) -> tuple[list[str], list[list]]:
@@ -135,11 +256,24 @@ def write_report(result: RunResult, out_dir: str | Path, *, title: str = "Reward
     md.append(_md_table(["step", "stage", "types", "reward", "reward std", "zero-std"],
                         [[s.step, s.stage, sorted(set(s.types)), s.metrics.get("reward"), s.metrics.get("reward_std"),
                           s.metrics.get("frac_reward_zero_std")] for s in result.steps]))
-    acc_header, acc_rows = accuracy_rows(evals or {})
+    acc_header, acc_rows = evaluation_table(evals or {})
+    eval_page = write_evaluation_pages(evals or {}, out) if acc_rows else None
     if acc_rows:
-        md += ["", "## Evaluation (greedy decoding, held-out cities)", "", _md_table(acc_header, acc_rows)]
+        md += ["", "## Evaluation (greedy decoding, held-out cities)", "",
+               "n = questions behind each figure; accuracies in %, map scores in points; change in percentage "
+               "points (pp) for accuracies.", "", _md_table(acc_header, acc_rows)]
+        if eval_page is not None:
+            rel = eval_page.relative_to(out).as_posix()
+            md += ["", f"Per-sample results (every table, plots, and cards with each map, question, answer and "
+                       f"score): [{rel}]({rel})"]
+        if any(name.startswith("ReasonMap") and "map score" in name for name, *_ in acc_rows) and \
+                _official(evals or {}):
+            from rewardmap.evaluation.report import MAP_SCORE_NOTE
+
+            md += ["", MAP_SCORE_NOTE]
     if timings:
-        md += ["", "## Wall time", "", _md_table(["phase", "seconds"], [[k, v] for k, v in timings.items()])]
+        md += ["", "## Wall time", "", _md_table(["phase", "wall time"],
+                                                 [[k, human_duration(v)] for k, v in timings.items()])]
     md_path = out / "report.md"
     md_path.write_text("\n".join(md) + "\n", encoding="utf-8")
 
@@ -152,7 +286,31 @@ def write_report(result: RunResult, out_dir: str | Path, *, title: str = "Reward
 
     html_path = out / "report.html"
     html_path.write_text(_html(md), encoding="utf-8")
-    return {"markdown": md_path, "html": html_path, "json": json_path, "plot": png}
+    paths = {"markdown": md_path, "html": html_path, "json": json_path, "plot": png}
+    if eval_page is not None:
+        paths["evaluation"] = eval_page
+    return paths
+
+
+def _official(evals: Mapping[str, Mapping[str, Mapping]]) -> bool:
+    """Whether a ReasonMap evaluation was scored with the ``official`` variant (the default; older summaries do
+    not say, and were)."""
+    return any((summ.get("run") or {}).get("variant", "official") == "official"
+               for by_bench in evals.values() for bench, summ in by_bench.items() if bench == "reasonmap")
+
+
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def _inline(text: str) -> str:
+    """Escaped text with Markdown links ``[text](href)`` as ``<a>`` and ``code`` spans as ``<code>``."""
+    out, last = [], 0
+    for m in _LINK.finditer(text):
+        out.append(html.escape(text[last:m.start()]))
+        out.append(f'<a href="{html.escape(m.group(2))}">{html.escape(m.group(1))}</a>')
+        last = m.end()
+    out.append(html.escape(text[last:]))
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", "".join(out))
 
 
 def _html(md_lines: list[str]) -> str:
@@ -163,15 +321,16 @@ def _html(md_lines: list[str]) -> str:
     def flush_table():
         if table:
             head, *rest = table
-            body.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>" +
-                        "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rest)
-                        + "</table>")
+            # a wide table scrolls inside its box instead of running off the page
+            body.append("<div class='wrap'><table><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head)
+                        + "</tr>" + "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>"
+                                            for r in rest) + "</table></div>")
             table.clear()
 
     for block in md_lines:
         for line in block.split("\n"):
             if line.startswith("|"):
-                cells = [c.strip() for c in line.strip("|").split("|")]
+                cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
                 if not all(set(c) <= {"-"} for c in cells):
                     table.append(cells)
                 continue
@@ -183,10 +342,11 @@ def _html(md_lines: list[str]) -> str:
                 src = line[line.index("(") + 1:line.rindex(")")]
                 body.append(f'<img src="{html.escape(src)}" alt="training curves" style="max-width:100%">')
             elif line.startswith("- "):
-                body.append(f"<p>• {html.escape(line[2:])}</p>")
+                body.append(f"<p>• {_inline(line[2:])}</p>")
             elif line.strip():
-                body.append(f"<p>{html.escape(line)}</p>")
+                body.append(f"<p>{_inline(line)}</p>")
     flush_table()
-    style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto}table{border-collapse:collapse;"
-             "margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}")
+    style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;line-height:1.4}"
+             ".wrap{max-width:100%;overflow-x:auto;margin:1em 0}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;white-space:nowrap}th{background:#f2f4f7}")
     return f"<!doctype html><meta charset='utf-8'><style>{style}</style>" + "\n".join(body)
