@@ -214,3 +214,15 @@ def test_report_puts_the_paper_map_score_beside_the_official_one_and_says_why(sy
     assert _html.escape(MAP_SCORE_NOTE) in page and cell in page
     assert "class='table-wrap'" in page  # wide tables scroll inside their box
 
+
+
+def test_the_budget_line_says_which_bound_was_given(tmp_path):
+    """The demo passes --max-pixels and leaves the min to the model: the line must not claim the given max came
+    from the default (it printed 'max 50176 … from the default (12845056 px …)')."""
+    from rewardmap.evaluation.runner import MODEL_BUDGET, EvalOptions, resolve_image_budget
+
+    opts, source = resolve_image_budget(EvalOptions(benchmark="reasonmap-plus", data="x", out=str(tmp_path),
+                                                    model=f"hf:{tmp_path}", max_pixels=50176,
+                                                    min_pixels=MODEL_BUDGET))
+    assert opts.max_pixels == 50176 and opts.min_pixels is None
+    assert source == "max given (--max-pixels), min from the default (Qwen2.5-VL's: max 12845056 px, no min)"

@@ -131,7 +131,11 @@ def resolve_image_budget(opts: EvalOptions) -> tuple[EvalOptions, str]:
     saved = saved_image_budget(spec.path) if spec.kind in ("hf", "vllm") else None
     low, high = saved if saved else (None, DEFAULT_MAX_PIXELS)
     source = (f"the model's processor config ({Path(spec.path) / 'preprocessor_config.json'})" if saved
-              else f"the default ({DEFAULT_MAX_PIXELS} px, Qwen2.5-VL's)")
+              else f"the default (Qwen2.5-VL's: max {DEFAULT_MAX_PIXELS} px, no min)")
+    given = [name for name, value in (("max", opts.max_pixels), ("min", opts.min_pixels)) if value != MODEL_BUDGET]
+    if given:  # one bound given, the other resolved: say which is which
+        other = "min" if given == ["max"] else "max"
+        source = f"{given[0]} given (--{given[0]}-pixels), {other} from {source}"
     new = replace(opts, min_pixels=low if opts.min_pixels == MODEL_BUDGET else opts.min_pixels,
                   max_pixels=high if opts.max_pixels == MODEL_BUDGET else opts.max_pixels)
     return new, source
