@@ -47,10 +47,12 @@ def _mean(xs: Sequence[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
 
-def group_stats(records: Sequence[dict]) -> dict:
+def group_stats(records: Sequence[dict], *, variants: bool = False) -> dict:
     """n, accuracy and weighted accuracy (and, for planning, map score, weighted map score, components), from
     :func:`rewardmap.scoring.aggregate_reasonmap` / :func:`~rewardmap.scoring.aggregate_plus`; plus mean tokens,
-    latency and the number of backend errors."""
+    latency and the number of backend errors. ``variants``: also ``map_<variant>`` / ``w_map_<variant>`` for the
+    other scoring variant when every record holds its score (the top-level short/long figures only: it costs
+    another aggregation)."""
     from rewardmap.scoring import aggregate_plus, aggregate_reasonmap
 
     if not records:
@@ -65,7 +67,7 @@ def group_stats(records: Sequence[dict]) -> dict:
         out.update(acc=agg["accuracy"], w_acc=agg["weighted_accuracy"], map=agg["map_score"],
                    w_map=agg["weighted_map_score"], components=agg["components"],
                    max_score=max(float(r.get("max_score") or 0.0) for r in records))
-        for variant in VARIANTS:  # the other scoring variant, recorded beside the run's own (runner.score_sample)
+        for variant in VARIANTS if variants else ():  # the other scoring variant, recorded beside the run's own (runner.score_sample)
             key = f"map_score_{variant}"
             if all(isinstance(r.get(key), int | float) for r in records):
                 other = aggregate_reasonmap([{"correct": r.get("correct"), "map_score": r[key],
@@ -96,7 +98,7 @@ def summarize(records: Sequence[dict], benchmark: str) -> dict:
         by_kind = _by(records, lambda r: r.get("kind"))
         out = {"benchmark": benchmark, "n": len(records)}
         for kind in ("short", "long"):
-            out[kind] = group_stats(by_kind.get(kind, []))
+            out[kind] = group_stats(by_kind.get(kind, []), variants=True)
         out["by_city"] = {c: {k: group_stats(v) for k, v in _by(rs, lambda r: r.get("kind")).items()}
                           for c, rs in sorted(_by(records, lambda r: r.get("city")).items())}
         out["by_map_difficulty"] = {d: {k: group_stats(v) for k, v in _by(rs, lambda r: r.get("kind")).items()}
