@@ -124,25 +124,37 @@ class Clock:
 
 def test_progress_lines_are_periodic_and_quiet_for_short_phases():
     clock, lines = Clock(), []
-    p = Progress("eval x", 100, log=lines.append, tty=False, clock=clock, delay_s=3, every_s=10)
-    for i in range(100):
+    p = Progress("eval x", 100, log=lines.append, tty=False, clock=clock, timer=False)
+    p.tick()  # what the timer does after 3 s: before any answer, a sign of life
+    for i in range(1, 101):
         clock.t = i * 0.5  # 50 s in all
         p.update(1, "accuracy so far 50.0%")
-    clock.t = 50
+        if i == 20:
+            p.tick()
     p.close()
-    # none in the first 3 s, then one line every 10 s, then the closing line
-    assert [ln.split(":", 1)[1].split(" questions")[0].strip() for ln in lines[:-1]] == ["7/100", "27/100",
-                                                                                         "47/100", "67/100",
-                                                                                         "87/100"]
-    assert lines[0] == ("eval x: 7/100 questions (7%), accuracy so far 50.0%, 3.0 s elapsed, about 40 s left")
-    assert lines[-1] == "eval x: 100/100 questions in 50 s, accuracy so far 50.0%"
+    assert lines == ["eval x: 0/100 questions (0%), 0.0 s elapsed",
+                     "eval x: 20/100 questions (20%), accuracy so far 50.0%, 10 s elapsed, about 40 s left",
+                     "eval x: 100/100 questions in 50 s, accuracy so far 50.0%"]
     quick, short = Clock(), []
-    q = Progress("eval y", 10, log=short.append, tty=False, clock=quick)
+    q = Progress("eval y", 10, log=short.append, tty=False, clock=quick, timer=False)
     for i in range(10):
         quick.t = i * 0.2
         q.update(1)
     q.close()
     assert short == []  # a phase of 2 s says nothing
+
+
+def test_progress_timer_speaks_while_a_batch_is_being_answered():
+    """A local model answers 16 questions per call: lines must come while the first call runs, not after it."""
+    import time
+
+    lines: list[str] = []
+    p = Progress("eval z", 16, log=lines.append, tty=False, delay_s=0.1, every_s=0.1)
+    time.sleep(0.45)  # the batch is still being generated
+    assert len(lines) >= 2 and all(ln.startswith("eval z: 0/16 questions (0%), ") for ln in lines)
+    p.update(16)
+    p.close()
+    assert lines[-1].startswith("eval z: 16/16 questions in ")
 
 
 def test_an_uncounted_phase_speaks_only_when_it_is_long():
@@ -164,7 +176,7 @@ def test_the_runner_reports_progress_of_a_long_run(synth_dataset, tmp_path, monk
 
     from rewardmap.evaluation import runner
 
-    monkeypatch.setattr(runner, "Progress", functools.partial(Progress, delay_s=0, every_s=0, tty=False))
+    monkeypatch.setattr(runner, "Progress", functools.partial(Progress, delay_s=0, every_s=0.05, tty=False))
     rows = load_sim_rows(str(synth_dataset / "reasonmap-plus"), None, synth_dataset)
     logs: list[str] = []
     with SimServer(SimulatedModel(rows, root=synth_dataset)) as srv:
@@ -172,8 +184,9 @@ def test_the_runner_reports_progress_of_a_long_run(synth_dataset, tmp_path, monk
                                            model=f"openai:sim@{srv.url}", out=str(tmp_path / "p"),
                                            subset=Subset(limit=5), concurrency=1), log=logs.append)
     counted = [m for m in logs if m.startswith("eval reasonmap-plus: ")]
-    assert [m.split(": ", 1)[1].split(" ")[0] for m in counted] == ["1/5", "2/5", "3/5", "4/5", "5/5"]
-    assert "accuracy so far 100.0%" in counted[-1]
+    assert counted[0].startswith("eval reasonmap-plus: 0/5 questions (0%), ")  # the timer's first line
+    assert counted[-1].startswith("eval reasonmap-plus: 5/5 questions in ")
+    assert counted[-1].endswith("accuracy so far 100.0%")
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(0.42, "0.4 s"), (12.34, "12 s"), (1084.2, "18 min 04 s"),
@@ -225,4 +238,4 @@ def test_the_budget_line_says_which_bound_was_given(tmp_path):
                                                     model=f"hf:{tmp_path}", max_pixels=50176,
                                                     min_pixels=MODEL_BUDGET))
     assert opts.max_pixels == 50176 and opts.min_pixels is None
-    assert source == "max given (--max-pixels), min from the default (Qwen2.5-VL's: max 12845056 px, no min)"
+    assert source == "--max-pixels for the max, the default (Qwen2.5-VL's: max 12845056 px, no min) for the min"

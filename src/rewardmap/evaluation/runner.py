@@ -135,7 +135,7 @@ def resolve_image_budget(opts: EvalOptions) -> tuple[EvalOptions, str]:
     given = [name for name, value in (("max", opts.max_pixels), ("min", opts.min_pixels)) if value != MODEL_BUDGET]
     if given:  # one bound given, the other resolved: say which is which
         other = "min" if given == ["max"] else "max"
-        source = f"{given[0]} given (--{given[0]}-pixels), {other} from {source}"
+        source = f"--{given[0]}-pixels for the {given[0]}, {source} for the {other}"
     new = replace(opts, min_pixels=low if opts.min_pixels == MODEL_BUDGET else opts.min_pixels,
                   max_pixels=high if opts.max_pixels == MODEL_BUDGET else opts.max_pixels)
     return new, source
