@@ -32,7 +32,7 @@ GRPO_EXPECTED = {
     "bf16": (False, "bf16", False),
     "use_vllm": (False, "use_vllm", False),          # True needs vLLM installed; the flag is passed as is
     "vllm_mode": ("server", None, None),              # passed only with use_vllm (checked below)
-    "extra": ({"num_iterations": 1, "mask_truncated_completions": True}, "mask_truncated_completions", True),
+    "extra": ({"num_completions_to_print": 3, "mask_truncated_completions": True}, "mask_truncated_completions", True),
 }
 
 SFT_EXPECTED = {
@@ -43,6 +43,7 @@ SFT_EXPECTED = {
     "gradient_accumulation_steps": (5, "gradient_accumulation_steps", 5),
     "lr_scheduler_type": ("linear", "lr_scheduler_type", "linear"),
     "warmup_ratio": (0.2, "warmup_steps", 0.2),
+    "extra": ({"max_length": 64}, "max_length", 64),
 }
 #: SFT fields consumed by the SFT runner rather than SFTConfig (tested in test_recipes: LoRA merge, answer records)
 SFT_ELSEWHERE = {"enabled", "lora", "types", "merge_lora"}

@@ -10,6 +10,7 @@ Pure Python: no torch import.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
@@ -20,6 +21,12 @@ import yaml
 
 from rewardmap.errors import ConfigError
 from rewardmap.training.curriculum import Stage, check_reward_preset, stages_from_config
+
+
+def did_you_mean(name: str, candidates) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``candidates`` to a misspelt ``name`` (difflib), or ``""``."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class Weighting(StrEnum):
@@ -45,6 +52,10 @@ class Weighting(StrEnum):
                               f"found {value!r}") from None
 
 
+#: Where ``run.report_to`` can send the metrics of a run (besides ``metrics.jsonl``, always written).
+REPORTERS = ("tensorboard", "wandb")
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Where and how a run writes."""
@@ -54,9 +65,19 @@ class RunSettings:
     logging_steps: int = 1
     save_every: int = 0           # optimizer steps between checkpoints; 0 = at the end of each stage only
     keep_checkpoints: int = 2     # most recent checkpoints kept (stage-end ones included)
-    report_to: tuple[str, ...] = ("tensorboard",)
+    report_to: tuple[str, ...] = ("tensorboard",)  # tensorboard and/or wandb (pip install wandb); [] or none: neither
     progress: bool = True         # a progress bar over all steps of all stages
     one_trainer: bool | None = None  # one GRPOTrainer for all stages (None: only under DeepSpeed/FSDP/multi-process)
+
+    def __post_init__(self) -> None:
+        value = self.report_to
+        names = (value,) if isinstance(value, str) else tuple(value or ())
+        names = tuple(n for n in names if n != "none")
+        for n in names:
+            if n not in REPORTERS:
+                raise ConfigError(f"run.report_to: expected some of {', '.join(REPORTERS)} (or none), "
+                                  f"found {n!r}{did_you_mean(n, REPORTERS)}")
+        object.__setattr__(self, "report_to", names)
 
 
 LORA_TARGETS = ("language+projector", "language", "all-linear")
@@ -135,6 +156,22 @@ class RewardSettings:
     def __post_init__(self) -> None:
         check_reward_preset(self.preset, "reward.preset")
         object.__setattr__(self, "weighting", Weighting.parse(self.weighting))
+        _check_reward_overrides(self.overrides)
+
+
+def _check_reward_overrides(overrides: Any) -> None:
+    """``reward.overrides`` names fields of :class:`rewardmap.scoring.RewardConfig` (checked at load time)."""
+    from rewardmap.scoring import RewardConfig
+
+    if not isinstance(overrides, Mapping):
+        raise ConfigError(f"reward.overrides: expected a mapping of RewardConfig fields, found {overrides!r}")
+    names = sorted(f.name for f in dataclasses.fields(RewardConfig) if f.name not in ("weighting", "name"))
+    for key in overrides:
+        if key == "weighting":
+            raise ConfigError("reward.overrides.weighting: set reward.weighting (reward | advantage | none) instead")
+        if key not in names:
+            raise ConfigError(f"reward.overrides: unknown field {key!r}{did_you_mean(key, names)}; "
+                              f"expected some of {names}")
 
 
 @dataclass(frozen=True)
@@ -193,9 +230,13 @@ class GRPOSettings:
     bf16: bool | None = None      # None = on CUDA only
     use_vllm: bool = False
     vllm_mode: str = "colocate"
-    extra: Mapping[str, Any] = field(default_factory=dict)  # any other GRPOConfig field, passed through
+    # any other field of TRL's GRPOConfig (``grpo.extra.FIELD=VALUE``), checked against it and type-coerced
+    # (rewardmap.training.engines.trl_args.trl_extra)
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.extra, Mapping):
+            raise ConfigError(f"grpo.extra: expected a mapping of GRPOConfig fields, found {self.extra!r}")
         if self.scale_rewards not in ("group", "batch", "none"):
             raise ConfigError(f"grpo.scale_rewards: expected group, batch or none, found {self.scale_rewards!r}")
         if self.num_generations < 2:
@@ -223,6 +264,12 @@ class SFTSettings:
     lora: LoraSettings | None = field(default_factory=LoraSettings)
     types: tuple[str, ...] = ("TorF1", "TorF2", "Counting1", "Counting2", "Counting3")
     merge_lora: bool = True       # merge adapters into the weights before RL
+    # any other field of TRL's SFTConfig (``sft.extra.FIELD=VALUE``), checked against it and type-coerced
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.extra, Mapping):
+            raise ConfigError(f"sft.extra: expected a mapping of SFTConfig fields, found {self.extra!r}")
 
 
 @dataclass(frozen=True)
@@ -267,9 +314,10 @@ def _build(cls, data: Any, where: str):
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where}: expected a mapping, found {type(data).__name__} {data!r}")
     names = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(data) - set(names)
+    unknown = sorted(set(data) - set(names), key=str)
     if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}; expected some of {sorted(names)}")
+        hints = "".join(did_you_mean(u, names) for u in unknown[:1])
+        raise ConfigError(f"{where}: unknown field(s) {unknown}{hints}; expected some of {sorted(names)}")
     kwargs = {}
     for key, value in data.items():
         kwargs[key] = _coerce(cls, names[key], value, f"{where}.{key}")
@@ -314,9 +362,10 @@ def _coerce(owner: type, f: dataclasses.Field, value: Any, where: str):
 def config_from_mapping(data: Mapping | None, source: str = "<config>") -> TrainConfig:
     """Build a :class:`TrainConfig` from nested plain data (as read from YAML)."""
     data = dict(data or {})
-    unknown = set(data) - set(_NESTED)
+    unknown = sorted(set(data) - set(_NESTED), key=str)
     if unknown:
-        raise ConfigError(f"{source}: unknown block(s) {sorted(unknown)}; expected some of {list(_NESTED)}")
+        raise ConfigError(f"{source}: unknown block(s) {unknown}{did_you_mean(unknown[0], _NESTED)}; "
+                          f"expected some of {list(_NESTED)}")
     blocks = {name: _build(cls, data.get(name) or {}, f"{source}:{name}") for name, cls in _NESTED.items()}
     return TrainConfig(**blocks)
 
@@ -376,13 +425,16 @@ def read_config_data(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     return data
 
 
-def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
+def load_config(path: str | Path | Sequence[str | Path] | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
     """Read a YAML recipe (``None`` = all defaults; ``base: OTHER.yaml`` inherits another recipe) and apply
-    command-line overrides."""
+    command-line overrides.
+
+    ``path`` may be several files (``rewardmap train --config A.yaml --config B.yaml``): each is read with its own
+    ``base`` chain, and later files are deep-merged over earlier ones; the overrides come last."""
+    paths = [] if path is None else [path] if isinstance(path, str | Path) else list(path)
     data: dict = {}
-    source = "<defaults>"
-    if path is not None:
-        data = read_config_data(path)
-        source = str(path)
+    for p in paths:
+        data = deep_merge(data, read_config_data(p))
     apply_overrides(data, overrides)
+    source = " + ".join(str(p) for p in paths) if paths else "<defaults>"
     return config_from_mapping(data, source)
