@@ -39,6 +39,7 @@ def test_train_command_runs_and_resumes_after_a_crash(tmp_path, tiny_policy_dir,
             shutil.rmtree(ckpt)
     shutil.rmtree(out / "final")
     assert main(["train", *small(out, tiny_policy_dir), "--resume"]) == 0
+    assert "resumed from step 2 of 4" in capsys.readouterr().out
     resumed = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in resumed] == [1, 2, 3, 4]
     assert [r["rows"] for r in resumed] == [r["rows"] for r in full]  # same samples, same stages

@@ -14,6 +14,8 @@ def train(config: TrainConfig, *, resume: bool | str | Path = False, stop_after_
     """Run a full recipe on ``engine`` (``trl``; ``verl`` prepares a verl run instead and returns what its
     integration returns).
 
+    0. before any work: with ``resume``, the checkpoint must exist and its config match this one (field by field);
+       ``run.report_to``'s packages must be installed and ``grpo.extra`` / ``sft.extra`` name real TRL fields;
     1. the training rows (a dataset directory, or synthetic cities built and cached);
     2. with ``sft.enabled``, the SFT stage (once; a resumed run reuses its finished output) — RL then starts from
        the merged SFT model (the SFT → RL baseline);
@@ -24,9 +26,18 @@ def train(config: TrainConfig, *, resume: bool | str | Path = False, stop_after_
 
     if engine != "trl":
         return get_engine(engine).run(config, resume=resume)
+    from rewardmap.training import checkpoint as ckpt
+    from rewardmap.training.engines.trl_args import check_trl_fields
     from rewardmap.training.inputs import prepare_training_data
     from rewardmap.training.rewards import reward_factory
-    from rewardmap.training.sft import sft_then_rl_config
+    from rewardmap.training.runlog import check_report_to
+    from rewardmap.training.sft import rl_config_after_sft, sft_then_rl_config
+
+    check_report_to(config.run.report_to)
+    check_trl_fields(config)
+    if resume:
+        resume = ckpt.resume_checkpoint(config.run.output_dir, resume)
+        ckpt.check_resume_config(resume, rl_config_after_sft(config).to_mapping())
 
     with main_first():  # one process builds the (synthetic) data, the others read its cache
         data = prepare_training_data(config.data, config.run.output_dir,

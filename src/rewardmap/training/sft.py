@@ -95,14 +95,17 @@ def run_sft(config: TrainConfig, train, policy_path: str | Path, *, out_dir: str
     from transformers.utils import logging as hf_logging
     from trl import SFTTrainer
 
+    from rewardmap.training.engines.trl import checkpointing_alias_warning_ignored
     from rewardmap.training.engines.trl_args import sft_args
 
     hf_logging.disable_progress_bar()  # weight loading/saving bars
     t0 = time.perf_counter()
     s = config.sft
-    out = Path(out_dir) if out_dir is not None else Path(config.run.output_dir) / "sft" / "final"
-    policy = load_policy(policy_path, dtype=config.model.dtype, lora=s.lora, freeze_vision=config.model.freeze_vision,
-                         min_pixels=config.data.min_pixels, max_pixels=config.data.max_pixels)
+    out = _sft_out(config, out_dir)
+    with checkpointing_alias_warning_ignored():  # peft's PeftModel.__init__ reads the deprecated alias (LoRA)
+        policy = load_policy(policy_path, dtype=config.model.dtype, lora=s.lora,
+                             freeze_vision=config.model.freeze_vision, min_pixels=config.data.min_pixels,
+                             max_pixels=config.data.max_pixels)
     ds = sft_dataset(train, s.types)
     args = sft_args(s, config.run, output_dir=out.with_name(out.name + "-trainer"))
     trainer = SFTTrainer(model=policy.model, args=args, train_dataset=ds, processing_class=policy.processor,
@@ -153,7 +156,7 @@ def sft_then_rl_config(config: TrainConfig, train, *, out_dir: str | Path | None
         return config, None
     from rewardmap.training.engines.trl import resolve_policy_path
 
-    out = Path(out_dir) if out_dir is not None else Path(config.run.output_dir) / "sft" / "final"
+    out = _sft_out(config, out_dir)
     result = None
     done = sft_output_complete(out, warn=warn) if is_main() else False
     if not broadcast_from_main(done):  # every process trains (DDP), the main one writes
@@ -162,4 +165,16 @@ def sft_then_rl_config(config: TrainConfig, train, *, out_dir: str | Path | None
     if result is None:
         log = json.loads((out / SFT_LOG).read_text())
         result = SFTResult(model_dir=out, losses=log["losses"], steps=log["steps"], wall_s=0.0)
-    return replace(config, model=replace(config.model, path=str(out), lora=None)), result
+    return rl_config_after_sft(config, out_dir=out), result
+
+
+def _sft_out(config: TrainConfig, out_dir: str | Path | None) -> Path:
+    return Path(out_dir) if out_dir is not None else Path(config.run.output_dir) / "sft" / "final"
+
+
+def rl_config_after_sft(config: TrainConfig, *, out_dir: str | Path | None = None) -> TrainConfig:
+    """The config the RL stage runs with (what :func:`sft_then_rl_config` returns, without running anything): with
+    ``sft.enabled`` the policy is the merged SFT model under ``out_dir`` (default ``<output_dir>/sft/final``)."""
+    if not config.sft.enabled:
+        return config
+    return replace(config, model=replace(config.model, path=str(_sft_out(config, out_dir)), lora=None))

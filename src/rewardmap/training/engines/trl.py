@@ -23,7 +23,9 @@ import json
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -48,6 +50,19 @@ from rewardmap.training.runlog import RunLog, RunResult, read_metrics, summarise
 ROW_ID = "rewardmap_row"
 
 
+@contextmanager
+def checkpointing_alias_warning_ignored():
+    """Ignore exactly one warning: transformers 5.x's ``FutureWarning`` that ``is_gradient_checkpointing`` is
+    deprecated. Our code never reads that alias; the pinned dependencies do — TRL 1.16's
+    ``unwrap_model_for_generation`` and ``disable_gradient_checkpointing`` at every GRPO step, peft's
+    ``PeftModel.__init__`` when LoRA is applied — so it was printed in every training run, and only a newer
+    TRL / peft can remove its cause."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`is_gradient_checkpointing` is deprecated",
+                                category=FutureWarning, module=r"transformers\.modeling_utils")
+        yield
+
+
 class RewardMapGRPOTrainer(GRPOTrainer):
     """``GRPOTrainer`` with two additions: advantage-level difficulty weighting and batch observers.
 
@@ -65,7 +80,9 @@ class RewardMapGRPOTrainer(GRPOTrainer):
         super().__init__(*args, **kwargs)
 
     def _generate_and_score_completions(self, inputs):
-        output = super()._generate_and_score_completions(inputs)
+        # TRL reads the deprecated alias twice in here: unwrap_model_for_generation and disable_gradient_checkpointing
+        with checkpointing_alias_warning_ignored():
+            output = super()._generate_and_score_completions(inputs)
         if self.advantage_weight is not None:
             adv = output["advantages"]
             w = torch.tensor([float(self.advantage_weight(row)) for row in inputs], dtype=adv.dtype, device=adv.device)
@@ -109,6 +126,11 @@ def resolve_policy_path(config: TrainConfig) -> Path:
 
 
 def _load_run_policy(config: TrainConfig, base: Path, checkpoint: Path | None) -> Policy:
+    with checkpointing_alias_warning_ignored():  # peft's PeftModel.__init__ reads the alias (LoRA policies)
+        return _load_run_policy_quiet(config, base, checkpoint)
+
+
+def _load_run_policy_quiet(config: TrainConfig, base: Path, checkpoint: Path | None) -> Policy:
     kw = dict(dtype=config.model.dtype, freeze_vision=config.model.freeze_vision,
               min_pixels=config.data.min_pixels, max_pixels=config.data.max_pixels,
               attn_implementation=config.model.attn_implementation)
@@ -209,7 +231,7 @@ class _Run:
         final = ckpt.checkpoint_dir(self.out, step)
         if self.is_main:
             state = {"global_step": step, "sampler": self.sampler.state_dict(), "policy_path": str(self.policy.path),
-                     "world_size": world_size()}
+                     "world_size": world_size(), "config": self.config.to_mapping()}
             final = ckpt.finish(tmp, state=state, optimizer=self.optimizer, scheduler=self.scheduler, rng=rngs,
                                 keep=self.config.run.keep_checkpoints)
         if _distributed():
@@ -291,12 +313,12 @@ class TRLEngine:
         is_main = rank() == 0
         sampler = plan.sampler()
 
-        # 1. the checkpoint to resume from, the policy, the optimizer and the run's one schedule
+        # 1. the checkpoint to resume from (its config compared field by field), the policy, the optimizer and
+        #    the run's one schedule
         checkpoint = None
         if resume:
-            path = ckpt.latest_checkpoint(out) if resume is True else Path(resume)
-            if path is None or not (path / ckpt.STATE_FILE).is_file():
-                raise ConfigError(f"--resume: no checkpoint found under {out / ckpt.CHECKPOINTS}")
+            path = ckpt.resume_checkpoint(out, resume)
+            ckpt.check_resume_config(path, config.to_mapping())
             checkpoint = ckpt.read_checkpoint(path)
         policy = self.policy
         base = policy.path if policy is not None else resolve_policy_path(config)
@@ -316,7 +338,12 @@ class TRLEngine:
         # 2. resume: sampler position, optimizer, schedule, RNG
         rng = None
         if checkpoint is not None:
-            sampler.load_state_dict(checkpoint.state["sampler"])
+            try:
+                sampler.load_state_dict(checkpoint.state["sampler"])
+            except ConfigError as exc:
+                raise ConfigError(f"--resume: {checkpoint.path} planned another curriculum than this run: {exc} "
+                                  "(same config: the training data changed — data.train, or the synthetic cache)") \
+                    from exc
             saved_world = int(checkpoint.state.get("world_size", 1))
             if saved_world != world_size():
                 raise ConfigError(f"--resume: {checkpoint.path} was written by {saved_world} process(es); "
@@ -327,6 +354,10 @@ class TRLEngine:
                 scheduler.load_state_dict(checkpoint.scheduler)
             if checkpoint.rng is not None:
                 rng = checkpoint.rng[rank()]
+            if is_main:
+                print(f"resumed from step {checkpoint.global_step} of {sampler.total_steps} ({checkpoint.path}; "
+                      f"stage {sampler.current.stage.name if not sampler.done else 'none: all steps done'})",
+                      flush=True)
         elif is_main:
             shutil.rmtree(out / ckpt.CHECKPOINTS, ignore_errors=True)
         if is_main:
@@ -338,7 +369,7 @@ class TRLEngine:
             from tqdm.auto import tqdm
 
             progress = tqdm(total=sampler.total_steps, initial=sampler.global_step, desc="GRPO", unit="step")
-        log = RunLog(out, is_main=is_main, tensorboard="tensorboard" in config.run.report_to)
+        log = RunLog(out, is_main=is_main, report_to=config.run.report_to, run_config=config.to_mapping())
         log.start(None if checkpoint is None else checkpoint.global_step)
         run = _Run(config, out, sampler, policy, optimizer, scheduler, log, progress)
         run.rng = rng
@@ -396,7 +427,8 @@ class TRLEngine:
             start += p.steps
         result = RunResult(output_dir=out, final_model=final, steps=read_metrics(log.path),
                            stage_boundaries=boundaries, wall_s=time.perf_counter() - t0,
-                           resumed_from=None if checkpoint is None else checkpoint.path)
+                           resumed_from=None if checkpoint is None else checkpoint.path,
+                           resumed_from_step=None if checkpoint is None else checkpoint.global_step)
         if is_main:
             (out / "summary.json").write_text(json.dumps(summarise(result), indent=2), encoding="utf-8")
         return result
