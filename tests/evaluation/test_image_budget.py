@@ -55,3 +55,19 @@ def test_a_folder_that_is_not_a_model_is_one_clear_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 1
     assert "Traceback" not in err and "is not a model folder" in err and "config.json" in err
+
+
+def test_the_budget_of_a_processor_saved_by_transformers_is_read(tmp_path):
+    """What our trainers write (``processor.save_pretrained``: transformers 5 nests the image processor in
+    ``processor_config.json``) is what the evaluation reads — not only the legacy file."""
+    from rewardmap.models.tiny import TinyPolicySpec, build_tiny_qwen25vl
+    from rewardmap.training.policy import load_policy
+
+    model = build_tiny_qwen25vl(tmp_path / "tiny", TinyPolicySpec())
+    policy = load_policy(model, dtype="float32", min_pixels=56 * 56, max_pixels=224 * 224)
+    saved = tmp_path / "saved"
+    policy.model.save_pretrained(str(saved))
+    policy.processor.save_pretrained(str(saved))
+    opts, source = resolve_image_budget(_opts(f"hf:{saved}"))
+    assert (opts.min_pixels, opts.max_pixels) == (56 * 56, 224 * 224)
+    assert str(saved) in source

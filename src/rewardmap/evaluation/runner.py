@@ -98,17 +98,15 @@ class EvalOptions:
         return d
 
 
-def saved_image_budget(model_dir: str | Path) -> tuple[int | None, int | None] | None:
+#: Where a saved processor keeps its image budget: transformers 5 writes ``processor_config.json`` with the image
+#: processor's settings under ``image_processor``; older versions (and many hub models) ``preprocessor_config.json``.
+PROCESSOR_FILES = (("processor_config.json", "image_processor"), ("preprocessor_config.json", None))
+
+
+def saved_image_budget(model_dir: str | Path) -> tuple[int | None, int | None, Path] | None:
     """(min, max) pixels saved with a local model's image processor (``size.shortest_edge`` / ``longest_edge``, or
-    the legacy ``min_pixels`` / ``max_pixels``), or None when the folder has no readable processor config."""
-    path = Path(model_dir) / "preprocessor_config.json"
-    try:
-        cfg = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(cfg, dict):
-        return None
-    size = cfg.get("size") if isinstance(cfg.get("size"), dict) else {}
+    the legacy ``min_pixels`` / ``max_pixels``) and the file they came from, or None when the folder has no
+    readable processor config with a budget."""
 
     def number(*values):
         for v in values:
@@ -116,9 +114,22 @@ def saved_image_budget(model_dir: str | Path) -> tuple[int | None, int | None] |
                 return int(v)
         return None
 
-    low = number(size.get("shortest_edge"), cfg.get("min_pixels"))
-    high = number(size.get("longest_edge"), cfg.get("max_pixels"))
-    return None if low is None and high is None else (low, high)
+    for name, key in PROCESSOR_FILES:
+        path = Path(model_dir) / name
+        try:
+            cfg = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if key is not None:
+            cfg = cfg.get(key) if isinstance(cfg, dict) else None
+        if not isinstance(cfg, dict):
+            continue
+        size = cfg.get("size") if isinstance(cfg.get("size"), dict) else {}
+        low = number(size.get("shortest_edge"), cfg.get("min_pixels"))
+        high = number(size.get("longest_edge"), cfg.get("max_pixels"))
+        if low is not None or high is not None:
+            return low, high, path
+    return None
 
 
 def resolve_image_budget(opts: EvalOptions) -> tuple[EvalOptions, str]:
@@ -129,8 +140,8 @@ def resolve_image_budget(opts: EvalOptions) -> tuple[EvalOptions, str]:
         return opts, "given on the command line"
     spec = parse_model_spec(opts.model)
     saved = saved_image_budget(spec.path) if spec.kind in ("hf", "vllm") else None
-    low, high = saved if saved else (None, DEFAULT_MAX_PIXELS)
-    source = (f"the model's processor config ({Path(spec.path) / 'preprocessor_config.json'})" if saved
+    low, high = saved[:2] if saved else (None, DEFAULT_MAX_PIXELS)
+    source = (f"the model's processor config ({saved[2]})" if saved
               else f"the default (Qwen2.5-VL's: max {DEFAULT_MAX_PIXELS} px, no min)")
     given = [name for name, value in (("max", opts.max_pixels), ("min", opts.min_pixels)) if value != MODEL_BUDGET]
     if given:  # one bound given, the other resolved: say which is which
