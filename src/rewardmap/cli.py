@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "rewardmap.evaluation.commands",
     "rewardmap.training.commands",
     "rewardmap.integrations.verl.commands",
+    "rewardmap.experiments.commands",
 )
 
 

@@ -38,8 +38,8 @@ def test_paper_recipe_values_and_ablation_inheritance():
     assert reward_config(load_config(REPO / "configs" / "ablations" / "rl-baseline.yaml").reward).alpha == 0.0
 
 
-def test_the_demo_reads_configs_tiny_cpu_yaml(tmp_path, monkeypatch):
-    from rewardmap.training import demo
+def test_the_tiny_cpu_recipe_is_read_from_configs_tiny_cpu_yaml(tmp_path, monkeypatch):
+    from rewardmap.training import config as demo
 
     assert demo.TINY_CPU_YAML == REPO / "configs" / "tiny-cpu.yaml"
     assert demo.tiny_cpu_config() == load_config(REPO / "configs" / "tiny-cpu.yaml")

@@ -1,4 +1,4 @@
-"""End-to-end recipes on synthetic cities: the CLI with a crash-and-resume, the SFT baseline, the demo."""
+"""End-to-end recipes on synthetic cities: the CLI with a crash-and-resume, the SFT baseline."""
 
 from __future__ import annotations
 
@@ -68,21 +68,6 @@ def test_sft_baseline_runs_a_step_with_lora_and_merges(tmp_path, tiny_policy_dir
     after = load_file(str(result.model_dir / "model.safetensors"))
     assert set(after) == set(before)  # LoRA merged back into a plain checkpoint
     assert any(not (before[k] == after[k]).all() for k in before if "visual" not in k and "q_proj.weight" in k)
-
-
-def test_demo_writes_its_report(tmp_path):
-    from rewardmap.training.demo import run_demo
-
-    out = run_demo(tmp_path / "demo", cities=3, steps_per_stage=1, warmup_steps=2, eval_limit=4, progress=False)
-    paths = out["paths"]
-    for key in ("markdown", "html", "json", "plot"):
-        assert paths[key].is_file()
-    report = json.loads(paths["json"].read_text())
-    assert [b[0] for b in report["stage_boundaries"]] == ["torf", "counting23", "counting1", "planning"]
-    assert len(report["steps"]) == 4 and all("frac_reward_zero_std" in s for s in report["steps"])
-    md = paths["markdown"].read_text()
-    assert "| Plus overall acc |" in md and "before RL" in md and "after RL" in md
-    assert set(report["evaluation"]) == {"before RL", "after RL"}
 
 
 def test_real_reward_functions_receive_every_column_they_read(tmp_path, tiny_policy_dir):

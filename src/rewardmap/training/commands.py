@@ -1,10 +1,9 @@
-"""``rewardmap train``, ``rewardmap sft`` and ``rewardmap demo``."""
+"""``rewardmap train`` and ``rewardmap sft``."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 TRAIN_EPILOG = """\
@@ -67,16 +66,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     sft.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help=SFT_OVERRIDES_HELP)
     sft.set_defaults(func=_sft)
 
-    demo = sub.add_parser("demo", help="end-to-end CPU demo: synthetic cities → datasets → tiny policy → "
-                                       "multi-stage GRPO → before/after evaluation → report")
-    demo.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
-    demo.add_argument("--steps-per-stage", type=int, default=None, help="GRPO steps per curriculum stage (default 4)")
-    demo.add_argument("--cities", type=int, default=None, help="synthetic cities (default 4)")
-    demo.add_argument("--warmup-steps", type=int, default=None, help="format warm-up SFT steps (default 80)")
-    demo.add_argument("--eval-limit", type=int, default=None, help="cap on evaluated questions per benchmark")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the cities, the policy and training (default 0)")
-    demo.add_argument("--no-progress", action="store_true", help="no progress bars")
-    demo.set_defaults(func=_demo)
 
 
 def _stage_lines(result) -> list[str]:
@@ -154,23 +143,4 @@ def _sft_run(args: argparse.Namespace) -> int:
     first, last = (result.losses[0], result.losses[-1]) if result.losses else (float("nan"), float("nan"))
     print(f"SFT: {result.steps} steps, loss {first:.3f} → {last:.3f}, model: {result.model_dir} "
           f"({result.wall_s:.1f} s)")
-    return 0
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from rewardmap.training.demo import run_demo
-    from rewardmap.training.report import accuracy_rows
-
-    out = run_demo(args.out, steps_per_stage=args.steps_per_stage, cities=args.cities,
-                   warmup_steps=args.warmup_steps, eval_limit=args.eval_limit, seed=args.seed,
-                   progress=not args.no_progress)
-    print()
-    print("\n".join(_stage_lines(out["result"])))
-    header, rows = accuracy_rows({"before RL": out["before"], "after RL": out["after"]})
-    print()
-    print(f"{header[0]:<28} {header[1]:>10} {header[2]:>10}")
-    for name, *vals in rows:
-        print(f"{name:<28} " + " ".join(f"{v:>10.3f}" if isinstance(v, float) else f"{'–':>10}" for v in vals))
-    print(f"\nreport: {out['paths']['markdown']}  (also {out['paths']['html'].name}, "
-          f"{out['paths']['plot'].name}); total {out['timings']['total']:.0f} s", file=sys.stdout)
     return 0

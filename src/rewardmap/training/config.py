@@ -438,3 +438,16 @@ def load_config(path: str | Path | Sequence[str | Path] | None = None, overrides
     apply_overrides(data, overrides)
     source = " + ".join(str(p) for p in paths) if paths else "<defaults>"
     return config_from_mapping(data, source)
+
+
+#: The ``tiny-cpu`` recipe: ``configs/tiny-cpu.yaml`` of the repository (its one definition).
+TINY_CPU_YAML = Path(__file__).resolve().parents[3] / "configs" / "tiny-cpu.yaml"
+
+
+def tiny_cpu_config(**run_overrides) -> TrainConfig:
+    """The ``tiny-cpu`` recipe (``configs/tiny-cpu.yaml``) as a :class:`TrainConfig`."""
+    if not TINY_CPU_YAML.is_file():
+        raise ConfigError(f"the tiny-cpu recipe is read from {TINY_CPU_YAML}, which is missing: run from a checkout "
+                          "of rewardmap")
+    cfg = load_config(TINY_CPU_YAML)
+    return dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, **run_overrides)) if run_overrides else cfg
