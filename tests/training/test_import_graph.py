@@ -41,3 +41,12 @@ def test_models_import_neither_training_nor_evaluation():
 def test_both_load_models_through_rewardmap_models():
     assert any("models" in n for n in imported_packages("evaluation").values())
     assert any("models" in n for n in imported_packages("training").values())
+
+
+def test_nothing_below_experiments_imports_it():
+    """``rewardmap.experiments`` sits on top (it trains with ``training`` and measures with ``evaluation``); only
+    the command line imports it."""
+    offenders = {}
+    for package in ("training", "evaluation", "models", "data", "scoring", "tasks", "metro", "synth", "integrations"):
+        offenders.update({f: n for f, n in imported_packages(package).items() if "experiments" in n})
+    assert not offenders

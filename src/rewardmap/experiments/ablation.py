@@ -76,8 +76,8 @@ class Budget:
 
 
 BUDGETS = {
-    "full": Budget("full", pretrain_cities=40, train_cities=32, eval_cities=8, pretrain=PretrainSettings(),
-                   steps=96, seeds=(0, 1, 2)),
+    "full": Budget("full", pretrain_cities=40, train_cities=32, eval_cities=6,
+                   pretrain=PretrainSettings(steps=400), steps=48, seeds=(0, 1, 2)),
     "quick": Budget("quick", pretrain_cities=16, train_cities=12, eval_cities=4,
                     pretrain=PretrainSettings(steps=200, per_map=40), steps=32, seeds=(0, 1),
                     recipes=("rl-planning", "rl-baseline", "rewardmap")),
@@ -140,17 +140,20 @@ def train_config(recipe: Recipe, budget: Budget, seed: int, world: World, base: 
     )
 
 
-def evaluate(model_dir: Path, world: World, out: Path, *, max_new_tokens: int) -> dict:
+def evaluate(model_dir: Path, world: World, out: Path, *, max_new_tokens: int,
+             log: Callable[[str], None] | None = None) -> dict:
     """Greedy evaluation of ``model_dir`` on the held-out cities: ReasonMap-Plus (every type) and ReasonMap
-    (short and long), official metrics, at the model's own image budget."""
+    (short and long), official metrics, at the miniature model's image budget. ``log``: the runner's progress
+    lines (phases over 3 s; plain lines every 10 s), none when None."""
     from rewardmap.evaluation.runner import EvalOptions, run_eval
 
     summaries = {}
     for bench in ("reasonmap-plus", "reasonmap"):
         opts = EvalOptions(benchmark=bench, data=str(world.datasets / bench), model=f"hf:{model_dir}",
                            out=str(out / bench), root=str(world.datasets), max_new_tokens=max_new_tokens,
-                           batch_size=32, progress=False, dtype="float32")
-        summaries[bench] = run_eval(opts, log=lambda msg: None)
+                           min_pixels=MINIATURE_SPEC.min_pixels, max_pixels=MINIATURE_SPEC.max_pixels,
+                           batch_size=32, progress=log is not None, dtype="float32")
+        summaries[bench] = run_eval(opts, log=log or (lambda msg: None))
     return summaries
 
 
@@ -160,7 +163,8 @@ def _curves(result) -> dict[str, list[float | None]]:
     return {k: result.metric(k) for k in keys}
 
 
-def run_recipe(recipe: Recipe, budget: Budget, seed: int, world: World, base: Path, out: Path) -> RunOutcome:
+def run_recipe(recipe: Recipe, budget: Budget, seed: int, world: World, base: Path, out: Path,
+               log: Callable[[str], None] | None = None) -> RunOutcome:
     """Train one recipe × seed from the base policy and evaluate it; writes ``out/result.json`` last."""
     from rewardmap.training.recipe import train
 
@@ -176,8 +180,12 @@ def run_recipe(recipe: Recipe, budget: Budget, seed: int, world: World, base: Pa
     shutil.rmtree(out, ignore_errors=True)  # a different or unfinished run of this recipe × seed
     t0 = time.perf_counter()
     cfg = train_config(recipe, budget, seed, world, base, out / "train")
+    if log:
+        log(f"  {recipe.name} seed {seed}: {'SFT, then ' if recipe.sft else ''}{budget.steps} GRPO steps "
+            f"({recipe.curriculum} curriculum, {recipe.reward} reward) ...")
     result = train(cfg, progress=False)
-    evaluation = evaluate(result.final_model, world, out / "eval", max_new_tokens=budget.max_completion_length)
+    evaluation = evaluate(result.final_model, world, out / "eval", max_new_tokens=budget.max_completion_length,
+                          log=(lambda msg: log(f"  {recipe.name} seed {seed} eval: {msg}")) if log else None)
     outcome = RunOutcome(recipe=recipe.name, seed=seed, evaluation=evaluation, curves=_curves(result),
                          stages=[list(b) for b in result.stage_boundaries], wall_s=round(time.perf_counter() - t0, 1),
                          params=params)
@@ -239,7 +247,7 @@ def run_ablation(out_dir: str | Path, budget: Budget, *, recipes: Sequence[str] 
 
     t = time.perf_counter()
     base_eval_dir = out / "base-eval"
-    base_eval = _cached_eval(base_dir, world, base_eval_dir, budget)
+    base_eval = _cached_eval(base_dir, world, base_eval_dir, budget, log=log)
     timings["base evaluation"] = time.perf_counter() - t
 
     runs: list[RunOutcome] = []
@@ -249,7 +257,7 @@ def run_ablation(out_dir: str | Path, budget: Budget, *, recipes: Sequence[str] 
     for name, seed in todo:
         recipe = next(r for r in RECIPES if r.name == name)
         bar.set_postfix_str(f"{name} seed {seed}")
-        outcome = run_recipe(recipe, budget, seed, world, base_dir, out / "runs" / name / f"seed-{seed}")
+        outcome = run_recipe(recipe, budget, seed, world, base_dir, out / "runs" / name / f"seed-{seed}", log=log)
         runs.append(outcome)
         bar.update(1)
         log(f"  {name} seed {seed}: {_one_line(outcome.evaluation)} ({outcome.wall_s:.0f} s)")
@@ -260,7 +268,7 @@ def run_ablation(out_dir: str | Path, budget: Budget, *, recipes: Sequence[str] 
                          recipes=[r for r in RECIPES if r.name in chosen], timings=timings)
 
 
-def _cached_eval(model_dir: Path, world: World, out: Path, budget: Budget) -> dict:
+def _cached_eval(model_dir: Path, world: World, out: Path, budget: Budget, log: Callable[[str], None]) -> dict:
     stamp = out / RESULT_FILE
     key = {"model": str(model_dir), "base": json.loads((model_dir / "base.json").read_text())["params"],
            "max_new_tokens": budget.max_completion_length}
@@ -269,7 +277,9 @@ def _cached_eval(model_dir: Path, world: World, out: Path, budget: Budget) -> di
         if saved.get("key") == key:
             return saved["evaluation"]
     shutil.rmtree(out, ignore_errors=True)
-    evaluation = evaluate(model_dir, world, out, max_new_tokens=budget.max_completion_length)
+    log("base policy: evaluation on the held-out cities ...")
+    evaluation = evaluate(model_dir, world, out, max_new_tokens=budget.max_completion_length,
+                          log=lambda msg: log(f"  base eval: {msg}"))
     out.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"key": key, "evaluation": evaluation}, indent=1, default=str))
     return evaluation

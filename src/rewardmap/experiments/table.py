@@ -246,6 +246,8 @@ def write_outputs(out: Path, *, budget, world, base: dict, base_eval: dict, runs
           markdown_table(table, base_metrics, recipes, budget.seeds, PLANNING_COLUMNS), "",
           f"mean ± sample std over seeds {', '.join(map(str, budget.seeds))}; questions per seed: "
           + ", ".join(f"{dict((k, h) for k, h, _ in COLUMNS)[k]} {n}" for k, n in counts.items()), "",
+          "Map scores are ReasonMap's official metric (the released evaluator, reproduced exactly): "
+          + _map_score_note(), "",
           "## What moved and what did not", "", *moved, "",
           "## The paper's claims on these numbers", "",
           "| claim | this run | status |", "|---|---|---|"]
@@ -266,6 +268,12 @@ def write_outputs(out: Path, *, budget, world, base: dict, base_eval: dict, runs
     (out / "ablation.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     _html(out, "\n".join(md))
     return doc
+
+
+def _map_score_note() -> str:
+    from rewardmap.evaluation.report import MAP_SCORE_NOTE
+
+    return MAP_SCORE_NOTE
 
 
 def _evaluation_report(out: Path, runs, recipes) -> str | None:

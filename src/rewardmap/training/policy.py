@@ -4,6 +4,8 @@ frozen). The tiny offline model and the processors live in :mod:`rewardmap.model
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,13 +41,27 @@ def lora_target_modules(model, targets: str) -> list[str]:
     return names
 
 
+@contextmanager
+def checkpointing_alias_warning_ignored():
+    """Ignore exactly one warning: transformers 5.x's ``FutureWarning`` that ``is_gradient_checkpointing`` is
+    deprecated. Our code never reads that alias; the pinned dependencies do — TRL 1.16's
+    ``unwrap_model_for_generation`` and ``disable_gradient_checkpointing`` at every GRPO step, peft's
+    ``PeftModel.__init__`` when LoRA is applied — so it was printed in every training run, and only a newer
+    TRL / peft can remove its cause."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`is_gradient_checkpointing` is deprecated",
+                                category=FutureWarning, module=r"transformers\.modeling_utils")
+        yield
+
+
 def apply_lora(model, settings: LoraSettings):
     """Wrap ``model`` in a peft LoRA model on the modules chosen by ``settings.targets``."""
     from peft import LoraConfig, get_peft_model
 
     cfg = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                      target_modules=lora_target_modules(model, settings.targets), bias="none")
-    return get_peft_model(model, cfg)
+    with checkpointing_alias_warning_ignored():  # peft's PeftModel.__init__ reads the deprecated alias
+        return get_peft_model(model, cfg)
 
 
 def freeze_vision_tower(model) -> int:

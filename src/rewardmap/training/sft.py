@@ -95,8 +95,8 @@ def run_sft(config: TrainConfig, train, policy_path: str | Path, *, out_dir: str
     from transformers.utils import logging as hf_logging
     from trl import SFTTrainer
 
-    from rewardmap.training.engines.trl import checkpointing_alias_warning_ignored
     from rewardmap.training.engines.trl_args import sft_args
+    from rewardmap.training.policy import checkpointing_alias_warning_ignored
 
     hf_logging.disable_progress_bar()  # weight loading/saving bars
     t0 = time.perf_counter()

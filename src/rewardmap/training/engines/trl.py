@@ -23,9 +23,7 @@ import json
 import os
 import shutil
 import time
-import warnings
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -42,25 +40,12 @@ from rewardmap.training.curriculum import CurriculumSampler
 from rewardmap.training.distributed import rank, world_size
 from rewardmap.training.engines import CurriculumPlan, plan_run
 from rewardmap.training.engines.trl_args import grpo_args, make_optimizer, make_scheduler
-from rewardmap.training.policy import Policy, load_policy
+from rewardmap.training.policy import Policy, checkpointing_alias_warning_ignored, load_policy
 from rewardmap.training.rewards import RewardFactory
 from rewardmap.training.runlog import RunLog, RunResult, read_metrics, summarise
 
 #: The column the engine adds to the dataset: each row's index, so a step logs the rows it actually received.
 ROW_ID = "rewardmap_row"
-
-
-@contextmanager
-def checkpointing_alias_warning_ignored():
-    """Ignore exactly one warning: transformers 5.x's ``FutureWarning`` that ``is_gradient_checkpointing`` is
-    deprecated. Our code never reads that alias; the pinned dependencies do — TRL 1.16's
-    ``unwrap_model_for_generation`` and ``disable_gradient_checkpointing`` at every GRPO step, peft's
-    ``PeftModel.__init__`` when LoRA is applied — so it was printed in every training run, and only a newer
-    TRL / peft can remove its cause."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"`is_gradient_checkpointing` is deprecated",
-                                category=FutureWarning, module=r"transformers\.modeling_utils")
-        yield
 
 
 class RewardMapGRPOTrainer(GRPOTrainer):
