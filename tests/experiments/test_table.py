@@ -39,12 +39,13 @@ def test_verdict_statuses():
             + [_run("reward-design", s, 0.6, a) for s, a in enumerate([0.48, 0.52])]  # 0.50: below, inside the spread
             + [_run("rl-baseline", s, 0.6, a) for s, a in enumerate([0.60, 0.62])]     # above RewardMap
             + [_run("rl-planning", s, 0.6, a, zero_std=(0.9,)) for s, a in enumerate([0.1, 0.11])])
-    status = {c["claim"]: c["status"] for c in verdict(aggregate(runs))}
-    assert status["RewardMap > reward-design (short_acc)"] == "within spread"
-    assert status["reward-design > RL baseline (short_acc)"] == "not held"
-    assert status["RewardMap > RL baseline on planning only (short_acc)"] == "held"
-    assert status["dense rewards lower the zero-std fraction: rewardmap < planning only"] == "held"
-    assert not any("multi-stage" in c for c in status)  # recipes that did not run make no claim
+    status = {(c["a"], c["b"], c["metric"]): c["status"] for c in verdict(aggregate(runs))}
+    assert status["rewardmap", "reward-design", "short_acc"] == "within spread"
+    assert status["reward-design", "rl-baseline", "short_acc"] == "not held"
+    assert status["rewardmap", "rl-planning", "short_acc"] == "held"
+    assert status["rewardmap", "rl-planning", "plus_acc"] == "tie"  # 0.6 and 0.6
+    assert status["rewardmap", "rl-planning", "zero_std"] == "held"
+    assert not any("multi-stage" in key for key in status)  # recipes that did not run make no claim
 
 
 def test_what_moved_uses_two_standard_errors_of_the_difference():
@@ -60,3 +61,16 @@ def test_what_moved_uses_two_standard_errors_of_the_difference():
     bl = next(r.label for r in recipes if r.name == "rl-baseline")
     assert "up beyond noise: Plus acc 0.500 → 0.600" in by[rm]
     assert "no accuracy rose beyond noise" in by[bl] and "within noise (2 SE): Plus acc 0.500 → 0.520" in by[bl]
+
+
+def test_constant_answer_floor_is_the_training_majority_scored_on_held_out_rows():
+    from rewardmap.experiments.table import constant_answer_rates
+
+    train = [("TorF1", 1), ("TorF1", 1), ("TorF1", 0), ("Counting2", "1"), ("Counting2", 2), ("Counting2", 1),
+             ("planning", "route")]
+    test = [("TorF1", 1), ("TorF1", 0), ("TorF1", 0), ("TorF1", 0), ("Counting2", 1), ("planning", "route")]
+    rates = constant_answer_rates(train, test)
+    assert rates["plus_TorF1"] == 0.25           # "1" is the training majority; one of four held-out rows
+    assert rates["plus_Counting2"] == 1.0        # 1 and "1" are the same answer
+    assert rates["plus_acc"] == 2 / 5            # planning rows are not Plus questions
+    assert "plus_planning" not in rates

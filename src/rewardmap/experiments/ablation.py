@@ -40,9 +40,10 @@ class Recipe:
     sft: bool = False                   # SFT on ReasonMap-Plus answers before RL (the SFT → RL baseline)
 
 
-#: Table 3's rows (and Table 1's SFT → RL), in the paper's order.
+#: Table 3's rows (and Table 4's SFT → RL), in the paper's order.
 RECIPES = (
     Recipe("rl-planning", "RL baseline, planning only (R_train)", "baseline", "shuffled", ("planning",)),
+    Recipe("rl-planning-reward", "+ reward design, planning only (R_train)", "official", "shuffled", ("planning",)),
     Recipe("rl-baseline", "RL baseline, Plus + planning shuffled", "baseline", "shuffled"),
     Recipe("reward-design", "+ reward design", "official", "shuffled"),
     Recipe("multi-stage", "+ multi-stage", "baseline", "rewardmap"),
@@ -77,7 +78,7 @@ class Budget:
 
 BUDGETS = {
     "full": Budget("full", pretrain_cities=40, train_cities=32, eval_cities=6,
-                   pretrain=PretrainSettings(steps=400), steps=48, seeds=(0, 1, 2)),
+                   pretrain=PretrainSettings(steps=400), steps=40, seeds=(0, 1, 2)),
     "quick": Budget("quick", pretrain_cities=16, train_cities=12, eval_cities=4,
                     pretrain=PretrainSettings(steps=200, per_map=40), steps=32, seeds=(0, 1),
                     recipes=("rl-planning", "rl-baseline", "rewardmap")),
@@ -168,7 +169,8 @@ def run_recipe(recipe: Recipe, budget: Budget, seed: int, world: World, base: Pa
     """Train one recipe × seed from the base policy and evaluate it; writes ``out/result.json`` last."""
     from rewardmap.training.recipe import train
 
-    params = {"budget": budget.key(), "recipe": asdict(recipe), "seed": seed, "base": str(base)}
+    sizes = {k: v for k, v in budget.key().items() if k not in ("name", "recipes", "seeds")}  # what shapes a run
+    params = {"budget": sizes, "recipe": asdict(recipe), "seed": seed, "base": str(base)}
     done = out / RESULT_FILE
     if done.is_file():
         try:
@@ -198,10 +200,11 @@ def run_ablation(out_dir: str | Path, budget: Budget, *, recipes: Sequence[str] 
                  progress: bool = True) -> dict:
     """Run (or resume) the experiment under ``out_dir`` and write its table, plots and report; returns the table."""
     from tqdm.auto import tqdm
+    from transformers.utils import logging as hf_logging
 
     from rewardmap.experiments.base_policy import pretrain_base_policy
     from rewardmap.experiments.reading import reading_dataset
-    from rewardmap.experiments.table import write_outputs
+    from rewardmap.experiments.table import constant_answer_rates, write_outputs
 
     chosen = tuple(recipes or budget.recipes)
     unknown = [r for r in chosen if r not in RECIPE_NAMES]
@@ -210,6 +213,7 @@ def run_ablation(out_dir: str | Path, budget: Budget, *, recipes: Sequence[str] 
     budget = replace(budget, recipes=chosen, seeds=tuple(seeds) if seeds else budget.seeds)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    hf_logging.disable_progress_bar()  # a weight-loading bar per model load (dozens): our phase lines cover them
     t_all = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -265,7 +269,18 @@ def run_ablation(out_dir: str | Path, budget: Budget, *, recipes: Sequence[str] 
     timings["recipes"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t_all
     return write_outputs(out, budget=budget, world=world, base=stamp, base_eval=base_eval, runs=runs,
-                         recipes=[r for r in RECIPES if r.name in chosen], timings=timings)
+                         recipes=[r for r in RECIPES if r.name in chosen], timings=timings,
+                         prior=constant_answer_rates(*_answers(world)))
+
+
+def _answers(world: World) -> tuple[list[tuple[str, object]], list[tuple[str, object]]]:
+    """``(type, answer)`` of the ReasonMap-Train Plus rows and of the held-out ReasonMap-Plus rows."""
+    from rewardmap.data import load_rows
+
+    train = load_rows(str(world.datasets / "reasonmap-train"), split="train")
+    test = load_rows(str(world.datasets / "reasonmap-plus"), split="test")
+    return (list(zip(train["type"], train["answer"], strict=True)),
+            list(zip(test["type"], test["answer"], strict=True)))
 
 
 def _cached_eval(model_dir: Path, world: World, out: Path, budget: Budget, log: Callable[[str], None]) -> dict:

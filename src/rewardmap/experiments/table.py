@@ -59,6 +59,26 @@ def run_metrics(evaluation: dict, curves: dict | None = None) -> dict[str, float
     return m
 
 
+def constant_answer_rates(train: Sequence[tuple[str, object]], test: Sequence[tuple[str, object]]) -> dict[str, float]:
+    """What a model that never looks at the map scores by always giving each type's most frequent *training*
+    answer: ``(type, answer)`` pairs of the training rows and of the held-out rows → ``plus_acc`` and
+    ``plus_<type>``. The floor a blind policy can reach by learning the answer prior alone."""
+    from collections import Counter
+
+    counts: dict[str, Counter] = {}
+    for kind, answer in train:
+        counts.setdefault(kind, Counter())[str(answer)] += 1
+    best = {kind: c.most_common(1)[0][0] for kind, c in counts.items()}
+    hits: dict[str, list[bool]] = {}
+    for kind, answer in test:
+        hits.setdefault(kind, []).append(best.get(kind) == str(answer))
+    out = {f"plus_{k}": sum(v) / len(v) for k, v in hits.items() if k in PLUS_TYPES}
+    every = [h for k, v in hits.items() if k in PLUS_TYPES for h in v]
+    if every:
+        out["plus_acc"] = sum(every) / len(every)
+    return out
+
+
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (0 for one value)."""
     mean = sum(values) / len(values)
@@ -82,12 +102,29 @@ def aggregate(runs) -> dict[str, dict[str, dict]]:
 
 def _beats(table: dict, a: str, b: str, metric: str) -> str:
     """``held`` when a's mean exceeds b's by more than both seed spreads, ``within spread`` when it exceeds it by
-    less, ``not held`` otherwise."""
+    less, ``tie`` when the means are equal (e.g. both 0), ``not held`` when b's is higher."""
     x, y = table[a][metric], table[b][metric]
     gap = x["mean"] - y["mean"]
-    if gap <= 0:
+    if abs(gap) < 1e-12:
+        return "tie"
+    if gap < 0:
         return "not held"
     return "held" if gap > max(x["std"], y["std"]) else "within spread"
+
+
+#: The paper's orderings (Tables 3 and 4): (better recipe, worse recipe, what it shows).
+ORDERINGS = (
+    ("rl-planning-reward", "rl-planning", "reward design helps on planning rows alone"),
+    ("rl-baseline", "rl-planning", "ReasonMap-Plus rows help"),
+    ("reward-design", "rl-baseline", "reward design helps"),
+    ("multi-stage", "rl-baseline", "the multi-stage curriculum helps"),
+    ("rewardmap", "reward-design", "RewardMap beats reward design alone"),
+    ("rewardmap", "multi-stage", "RewardMap beats the curriculum alone"),
+    ("rewardmap", "rl-planning", "RewardMap beats the RL baseline on planning only"),
+    ("rewardmap", "sft-rl", "RewardMap beats SFT → RL"),
+)
+#: The metrics the orderings are checked on: Table 3's planning accuracy and map score, and its Plus column.
+CLAIM_METRICS = ("short_acc", "short_map", "plus_acc")
 
 
 def verdict(table: dict) -> list[dict]:
@@ -101,14 +138,11 @@ def verdict(table: dict) -> list[dict]:
                            "a_mean": table[a][metric]["mean"], "b_mean": table[b][metric]["mean"],
                            "a_std": table[a][metric]["std"], "b_std": table[b][metric]["std"]})
 
-    for metric in ("short_acc", "short_map"):
-        for single in ("reward-design", "multi-stage"):
-            claim(f"RewardMap > {single} ({metric})", "rewardmap", single, metric)
-            claim(f"{single} > RL baseline ({metric})", single, "rl-baseline", metric)
-        claim(f"RewardMap > RL baseline on planning only ({metric})", "rewardmap", "rl-planning", metric)
-        claim(f"RewardMap > SFT → RL ({metric})", "rewardmap", "sft-rl", metric)
-    for dense in ("rl-baseline", "reward-design", "multi-stage", "rewardmap"):
-        claim(f"dense rewards lower the zero-std fraction: {dense} < planning only", dense, "rl-planning",
+    for metric in CLAIM_METRICS:
+        for better, worse, why in ORDERINGS:
+            claim(f"{why}: {better} > {worse} ({metric})", better, worse, metric)
+    for dense in ("rl-planning-reward", "rl-baseline", "reward-design", "multi-stage", "rewardmap", "sft-rl"):
+        claim(f"denser rewards lower the zero-std fraction: {dense} < rl-planning", dense, "rl-planning",
               "zero_std", lower_is_better=True)
     return claims
 
@@ -125,10 +159,11 @@ def question_counts(evaluation: dict) -> dict[str, int]:
     return counts
 
 
-def what_moved(table: dict, base: dict, counts: dict[str, int], recipes) -> list[str]:
+def what_moved(table: dict, base: dict, counts: dict[str, int], recipes, *, prior: dict | None = None) -> list[str]:
     """Plain sentences: for each recipe, which accuracies moved away from the base policy by more than two
     standard errors of the difference of two proportions (each measured on ``counts[metric]`` questions per seed),
-    which did not, and how its training reward changed from the first to the last quarter of its steps."""
+    which did not, whether its Plus accuracy is above the constant-answer floor (``prior``) beyond noise, and how
+    its training reward changed from the first to the last quarter of its steps."""
     headers = dict((k, h) for k, h, _ in COLUMNS)
     lines = []
     for r in recipes:
@@ -151,6 +186,14 @@ def what_moved(table: dict, base: dict, counts: dict[str, int], recipes) -> list
             parts.append("down beyond noise: " + "; ".join(down) + ".")
         if still:
             parts.append("within noise (2 SE): " + "; ".join(still) + ".")
+        if prior and "plus_acc" in prior and "plus_acc" in row and "plus_acc" in counts:
+            p0, p1, n = prior["plus_acc"], row["plus_acc"]["mean"], counts["plus_acc"]
+            se = math.sqrt(p0 * (1 - p0) / n + p1 * (1 - p1) / (n * row["plus_acc"]["n"]))
+            if p1 - p0 > 2 * se:
+                parts.append(f"Plus accuracy {p1:.3f} is above the constant-answer floor {p0:.3f} beyond noise.")
+            else:
+                parts.append(f"Plus accuracy {p1:.3f} is not above the constant-answer floor {p0:.3f} (a model "
+                             "answering each type's most frequent training answer without looking at the map).")
         if "first_reward" in row and "final_reward" in row:
             parts.append(f"Training reward {row['first_reward']['mean']:.2f} (first ¼ of steps) → "
                          f"{row['final_reward']['mean']:.2f} (last ¼); zero-std groups "
@@ -166,10 +209,15 @@ def _fmt(cell: dict | None, fmt: str) -> str:
     return s + (" ± " + fmt.format(cell["std"]) if cell["n"] > 1 else "")
 
 
-def markdown_table(table: dict, base: dict, recipes, seeds: Sequence[int], columns=COLUMNS) -> str:
+def markdown_table(table: dict, base: dict, recipes, seeds: Sequence[int], columns=COLUMNS,
+                   prior: dict | None = None) -> str:
     head = "| recipe | " + " | ".join(h for _, h, _ in columns) + " |"
     sep = "|---|" + "---|" * len(columns)
     rows = [head, sep]
+    if prior:
+        prior_row = {k: {"mean": v, "std": 0.0, "n": 1} for k, v in prior.items()}
+        rows.append("| constant answer (no map; the training rows' most frequent answer per type) | "
+                    + " | ".join(_fmt(prior_row.get(k), f) for k, _, f in columns) + " |")
     base_row = {k: {"mean": v, "std": 0.0, "n": 1} for k, v in base.items()}
     rows.append("| base policy (no RL) | " + " | ".join(_fmt(base_row.get(k), f) for k, _, f in columns) + " |")
     for r in recipes:
@@ -214,13 +262,14 @@ def _plots(out: Path, runs, recipes) -> list[str]:
     return names
 
 
-def write_outputs(out: Path, *, budget, world, base: dict, base_eval: dict, runs, recipes, timings: dict) -> dict:
+def write_outputs(out: Path, *, budget, world, base: dict, base_eval: dict, runs, recipes, timings: dict,
+                  prior: dict | None = None) -> dict:
     """Write ``ablation.json``, ``ablation.md``, ``ablation.html`` and the plots under ``out``; returns the JSON."""
     table = aggregate(runs)
     base_metrics = run_metrics(base_eval)
     claims = verdict(table)
     counts = question_counts(base_eval)
-    moved = what_moved(table, base_metrics, counts, recipes)
+    moved = what_moved(table, base_metrics, counts, recipes, prior=prior or {})
     plots = _plots(out, runs, recipes)
     evaluation_page = _evaluation_report(out, runs, recipes)
     doc = {"budget": budget.key(), "world": {"train_cities": list(world.train_cities),
@@ -228,7 +277,7 @@ def write_outputs(out: Path, *, budget, world, base: dict, base_eval: dict, runs
            "base_policy": {k: v for k, v in base.items() if k != "losses"} | {"first_loss": base["losses"][0],
                                                                                "last_loss": base["losses"][-1]},
            "base_metrics": base_metrics, "table": table, "verdict": claims,
-           "question_counts": counts, "what_moved": moved,
+           "question_counts": counts, "what_moved": moved, "constant_answer": prior or {},
            "runs": [{"recipe": r.recipe, "seed": r.seed, "wall_s": r.wall_s, "metrics": run_metrics(r.evaluation, r.curves)}
                     for r in runs],
            "timings": {k: round(v, 1) for k, v in timings.items()}, "plots": plots}
@@ -241,7 +290,7 @@ def write_outputs(out: Path, *, budget, world, base: dict, base_eval: dict, runs
           f"on {budget.train_cities} training cities; evaluation is greedy on {budget.eval_cities} held-out cities "
           "(official metrics).", "",
           "## Perception: ReasonMap-Plus accuracy on the held-out cities", "",
-          markdown_table(table, base_metrics, recipes, budget.seeds, PLUS_COLUMNS), "",
+          markdown_table(table, base_metrics, recipes, budget.seeds, PLUS_COLUMNS, prior=prior), "",
           "## Planning (ReasonMap) and training", "",
           markdown_table(table, base_metrics, recipes, budget.seeds, PLANNING_COLUMNS), "",
           f"mean ± sample std over seeds {', '.join(map(str, budget.seeds))}; questions per seed: "
@@ -255,7 +304,7 @@ def write_outputs(out: Path, *, budget, world, base: dict, base_eval: dict, runs
         md.append(f"| {c['claim']} | {c['a_mean']:.3f} ± {c['a_std']:.3f} vs {c['b_mean']:.3f} ± {c['b_std']:.3f} "
                   f"| {c['status']} |")
     md += ["", "*held*: the gap exceeds both seed spreads; *within spread*: the order holds but the gap is smaller "
-           "than a seed spread; *not held*: the order is reversed or equal.", ""]
+           "than a seed spread; *tie*: equal means (e.g. both 0); *not held*: the order is reversed.", ""]
     md += [f"![{p}]({p})" for p in plots]
     md += ["", "## Every run", ""]
     if evaluation_page:
