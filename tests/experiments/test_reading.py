@@ -60,9 +60,17 @@ def test_every_answer_agrees_with_the_raw_station_file(cities):
             on = [k for k, v in options.items() if v in lines[line]]
             assert on == [_boxed(ex.answer)]
         elif ex.task == "ride":
-            line, a, b = re.search(r"ride on the line (.+) from (.+) to (.+)\. The format", q).groups()
+            line, a, b = re.search(r"ride the line (.+) from (.+) to (.+)\? Provide only one", q).groups()
             assert a in lines[line] and b in lines[line] and a != b
             assert ex.answer == f"Route Name: {line}\nDeparture Stop: {a}\nArrival Stop: {b}"
+            assert "The format should be:\nRoute Name: Line 1\n" in q  # the route question's own instructions
+        elif ex.task == "ride2":
+            a, c, l1, t, l2 = re.search(r"go from (.+) to (.+) on the line (.+) to (.+), then the line (.+)\? "
+                                        r"Provide only one", q).groups()
+            assert a in lines[l1] and t in lines[l1] and t in lines[l2] and c in lines[l2]
+            assert a not in lines[l2] and c not in lines[l1]
+            assert ex.answer == (f"Route Name: {l1}\nDeparture Stop: {a}\nArrival Stop: {t}\n--\n"
+                                 f"Route Name: {l2}\nDeparture Stop: {t}\nArrival Stop: {c}")
     assert seen == set(TASKS)
 
 

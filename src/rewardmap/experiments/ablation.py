@@ -170,7 +170,8 @@ def run_recipe(recipe: Recipe, budget: Budget, seed: int, world: World, base: Pa
     from rewardmap.training.recipe import train
 
     sizes = {k: v for k, v in budget.key().items() if k not in ("name", "recipes", "seeds")}  # what shapes a run
-    params = {"budget": sizes, "recipe": asdict(recipe), "seed": seed, "base": str(base)}
+    base_params = json.loads((base / "base.json").read_text())["params"]  # a rebuilt base policy reruns every recipe
+    params = {"budget": sizes, "recipe": asdict(recipe), "seed": seed, "base": str(base), "base_params": base_params}
     done = out / RESULT_FILE
     if done.is_file():
         try:

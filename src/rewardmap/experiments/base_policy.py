@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rewardmap.models.tiny import TinyPolicySpec, build_tiny_qwen25vl, tiny_corpus
 
-#: ~3.9 M parameters: 4 language layers (192 wide), a 4-block vision tower (128 wide), 2048-token vocabulary.
+#: 3.15 M parameters: 4 language layers (192 wide), a 4-block vision tower (128 wide), 2048-token vocabulary.
 MINIATURE_SPEC = TinyPolicySpec(hidden_size=192, intermediate_size=512, num_layers=4, num_heads=4, num_kv_heads=2,
                                 vision_hidden_size=128, vision_depth=4, vision_heads=4, min_pixels=56 * 56,
                                 max_pixels=224 * 224, seed=0)
@@ -37,8 +37,9 @@ class PretrainSettings:
 
 
 def _stamp(spec: TinyPolicySpec, settings: PretrainSettings, world_key: str) -> dict:
+    # format 2: the ride questions carry the route question's format instructions, and two-section rides
     return {"spec": dataclasses.asdict(spec), "pretrain": dataclasses.asdict(settings), "world": world_key,
-            "format": 1}
+            "format": 2}
 
 
 def base_policy_ready(out: Path, spec: TinyPolicySpec, settings: PretrainSettings, world_key: str) -> bool:

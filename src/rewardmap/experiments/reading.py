@@ -9,7 +9,8 @@ evaluation cities), with questions that are **not** the six evaluation types:
 * ``next_stop``    — "which station comes right after S on line L, towards T?" → ``\\boxed{X}``
 * ``on_map``       — "is S a station of this map?" (yes/no format)            → ``\\boxed{yes}``
 * ``pick_station`` — "which of these stations is on line L?" (A–D format)     → ``\\boxed{C}``
-* ``ride``         — "write the ride on line L from A to B in this format"    → the route-answer format, the line given
+* ``ride``         — "how do I ride the line L from A to B?" in the route question's format → one section
+* ``ride2``        — "… from A to C, the line L1 to T, then the line L2?"     → two sections, lines and transfer given
 
 They teach what an instruct model brings — reading labels and colours, the ``\\boxed{}``, A–D and route formats —
 without the evaluation questions' decisions (which line joins two stations, where to change, how many stops).
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from rewardmap.metro.network import Network
 
-TASKS = ("line_stops", "station_lines", "next_stop", "on_map", "pick_station", "ride")
+TASKS = ("line_stops", "station_lines", "next_stop", "on_map", "pick_station", "ride", "ride2")
 
 _BOXED = 'Please solve the problem and put your answer in one "\\boxed{}". '
 _YESNO = 'Please solve the problem and put your answer (only answer yes or no) in one "\\boxed{}". '
@@ -102,19 +103,47 @@ def _pick_station(net: Network, rng: random.Random) -> tuple[str, str] | None:
             "\\boxed{" + "ABCD"[right] + "}")
 
 
+def _route_format(a: str, b: str) -> str:
+    """The route question's instructions and format block (ReasonMap's short template), without its question."""
+    from rewardmap.tasks.templates import planning_question
+
+    return planning_question(a, b, "short").split("? ", 1)[1]
+
+
 def _ride(net: Network, rng: random.Random) -> tuple[str, str] | None:
     line = rng.choice(sorted(net.lines))
     stops = _names(net.stations_on(line))
     if len(stops) < 2:
         return None
     a, b = rng.sample(stops, 2)
-    return (f"According to the subway map, write the ride on the line {line} from {a} to {b}. The format should "
-            "be:\nRoute Name: Line 1\nDeparture Stop: xx Station\nArrival Stop: xx Station\n",
+    return (f"According to the subway map, how do I ride the line {line} from {a} to {b}? " + _route_format(a, b),
             f"Route Name: {line}\nDeparture Stop: {a}\nArrival Stop: {b}")
 
 
+def _ride2(net: Network, rng: random.Random) -> tuple[str, str] | None:
+    """Two sections with the lines and the transfer station given: the format of a route with a change, not the
+    decision of where to change."""
+    l1, l2 = rng.sample(sorted(net.lines), 2) if len(net.lines) >= 2 else (None, None)
+    if l1 is None:
+        return None
+    first, second = _names(net.stations_on(l1)), _names(net.stations_on(l2))
+    shared = sorted(set(first) & set(second))
+    if not shared:
+        return None
+    t = rng.choice(shared)
+    starts = [x for x in first if x not in second]
+    ends = [x for x in second if x not in first]
+    if not starts or not ends:
+        return None
+    a, c = rng.choice(starts), rng.choice(ends)
+    return (f"According to the subway map, how do I go from {a} to {c} on the line {l1} to {t}, then the line "
+            f"{l2}? " + _route_format(a, c),
+            f"Route Name: {l1}\nDeparture Stop: {a}\nArrival Stop: {t}\n--\n"
+            f"Route Name: {l2}\nDeparture Stop: {t}\nArrival Stop: {c}")
+
+
 _MAKERS = {"line_stops": _line_stops, "station_lines": _station_lines, "next_stop": _next_stop,
-           "pick_station": _pick_station, "ride": _ride}
+           "pick_station": _pick_station, "ride": _ride, "ride2": _ride2}
 
 
 def reading_examples(networks: Iterable[tuple[Network, str]], per_map: int, *, seed: int,
