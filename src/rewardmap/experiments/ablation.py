@@ -34,7 +34,7 @@ class Recipe:
 
     name: str
     label: str                          # the paper's row name
-    reward: str                         # reward preset: baseline (format + correctness) | official (RewardMap)
+    reward: str                         # baseline (format + correctness) | design (the budget's design_reward)
     curriculum: str                     # shuffled (one stage) | rewardmap (TorF → Counting2+3 → Counting1 → planning)
     types: tuple[str, ...] | None = None  # training rows (None: all of ReasonMap-Train, Plus + planning)
     sft: bool = False                   # SFT on ReasonMap-Plus answers before RL (the SFT → RL baseline)
@@ -43,11 +43,11 @@ class Recipe:
 #: Table 3's rows (and Table 4's SFT → RL), in the paper's order.
 RECIPES = (
     Recipe("rl-planning", "RL baseline, planning only (R_train)", "baseline", "shuffled", ("planning",)),
-    Recipe("rl-planning-reward", "+ reward design, planning only (R_train)", "official", "shuffled", ("planning",)),
+    Recipe("rl-planning-reward", "+ reward design, planning only (R_train)", "design", "shuffled", ("planning",)),
     Recipe("rl-baseline", "RL baseline, Plus + planning shuffled", "baseline", "shuffled"),
-    Recipe("reward-design", "+ reward design", "official", "shuffled"),
+    Recipe("reward-design", "+ reward design", "design", "shuffled"),
     Recipe("multi-stage", "+ multi-stage", "baseline", "rewardmap"),
-    Recipe("rewardmap", "RewardMap (reward design + multi-stage)", "official", "rewardmap"),
+    Recipe("rewardmap", "RewardMap (reward design + multi-stage)", "design", "rewardmap"),
     Recipe("sft-rl", "SFT → RL", "baseline", "shuffled", sft=True),
 )
 RECIPE_NAMES = tuple(r.name for r in RECIPES)
@@ -71,6 +71,10 @@ class Budget:
     sft_steps: int = 60
     recipes: tuple[str, ...] = RECIPE_NAMES
     world_seed: int = 0
+    #: The reward of the "reward design" rows: ``paper`` (RM-paper §4.2: the baseline's format + correctness plus
+    #: α·detail, difficulty-weighted — only the design differs from the baseline) or ``official`` (the released
+    #: reward, which has no format term: it changes two things at once against the baseline).
+    design_reward: str = "paper"
 
     def key(self) -> dict:
         return asdict(self)
@@ -104,6 +108,11 @@ class RunOutcome:
         return asdict(self)
 
 
+def reward_preset(recipe: Recipe, budget: Budget) -> str:
+    """The reward preset a recipe trains with (``design`` → the budget's ``design_reward``)."""
+    return budget.design_reward if recipe.reward == "design" else recipe.reward
+
+
 def train_config(recipe: Recipe, budget: Budget, seed: int, world: World, base: Path, out: Path):
     """The :class:`~rewardmap.training.config.TrainConfig` of one recipe × seed (the ``tiny-cpu`` recipe's knobs,
     the miniature budget's sizes)."""
@@ -131,7 +140,7 @@ def train_config(recipe: Recipe, budget: Budget, seed: int, world: World, base: 
         model=ModelSettings(path=str(base), dtype="float32"),
         data=DataSettings(train=str(world.datasets / "reasonmap-train"), root=str(world.datasets),
                           types=recipe.types, min_pixels=spec.min_pixels, max_pixels=spec.max_pixels),
-        reward=RewardSettings(preset=recipe.reward),
+        reward=RewardSettings(preset=reward_preset(recipe, budget)),
         curriculum=CurriculumSettings(preset=recipe.curriculum, seed=seed, stages=stages),
         grpo=GRPOSettings(num_generations=budget.num_generations, prompts_per_step=budget.prompts_per_step,
                           learning_rate=budget.learning_rate, beta=1e-3, epsilon=0.2, temperature=1.0,
@@ -172,6 +181,7 @@ def run_recipe(recipe: Recipe, budget: Budget, seed: int, world: World, base: Pa
     sizes = {k: v for k, v in budget.key().items() if k not in ("name", "recipes", "seeds")}  # what shapes a run
     base_params = json.loads((base / "base.json").read_text())["params"]  # a rebuilt base policy reruns every recipe
     params = {"budget": sizes, "recipe": asdict(recipe), "seed": seed, "base": str(base), "base_params": base_params}
+    params = json.loads(json.dumps(params))  # as it reads back from result.json (tuples become lists)
     done = out / RESULT_FILE
     if done.is_file():
         try:
@@ -185,7 +195,7 @@ def run_recipe(recipe: Recipe, budget: Budget, seed: int, world: World, base: Pa
     cfg = train_config(recipe, budget, seed, world, base, out / "train")
     if log:
         log(f"  {recipe.name} seed {seed}: {'SFT, then ' if recipe.sft else ''}{budget.steps} GRPO steps "
-            f"({recipe.curriculum} curriculum, {recipe.reward} reward) ...")
+            f"({recipe.curriculum} curriculum, {reward_preset(recipe, budget)} reward) ...")
     result = train(cfg, progress=False)
     evaluation = evaluate(result.final_model, world, out / "eval", max_new_tokens=budget.max_completion_length,
                           log=(lambda msg: log(f"  {recipe.name} seed {seed} eval: {msg}")) if log else None)
@@ -197,8 +207,8 @@ def run_recipe(recipe: Recipe, budget: Budget, seed: int, world: World, base: Pa
 
 
 def run_ablation(out_dir: str | Path, budget: Budget, *, recipes: Sequence[str] | None = None,
-                 seeds: Sequence[int] | None = None, log: Callable[[str], None] = print,
-                 progress: bool = True) -> dict:
+                 seeds: Sequence[int] | None = None, design_reward: str | None = None,
+                 log: Callable[[str], None] = print, progress: bool = True) -> dict:
     """Run (or resume) the experiment under ``out_dir`` and write its table, plots and report; returns the table."""
     from tqdm.auto import tqdm
     from transformers.utils import logging as hf_logging
@@ -211,7 +221,10 @@ def run_ablation(out_dir: str | Path, budget: Budget, *, recipes: Sequence[str] 
     unknown = [r for r in chosen if r not in RECIPE_NAMES]
     if unknown:
         raise ConfigError(f"unknown recipe(s) {', '.join(unknown)}; expected some of {', '.join(RECIPE_NAMES)}")
-    budget = replace(budget, recipes=chosen, seeds=tuple(seeds) if seeds else budget.seeds)
+    if design_reward not in (None, "paper", "official"):
+        raise ConfigError(f"design reward {design_reward!r}: expected paper or official")
+    budget = replace(budget, recipes=chosen, seeds=tuple(seeds) if seeds else budget.seeds,
+                     design_reward=design_reward or budget.design_reward)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     hf_logging.disable_progress_bar()  # a weight-loading bar per model load (dozens): our phase lines cover them

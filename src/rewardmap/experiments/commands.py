@@ -42,6 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--recipes", default=None, metavar="A,B",
                    help=f"only these recipes (of {', '.join(RECIPE_NAMES)})")
     p.add_argument("--seeds", type=_ints, default=None, metavar="0,1,2", help="seeds (default: the budget's)")
+    p.add_argument("--design-reward", choices=("paper", "official"), default=None,
+                   help="reward of the reward-design rows: paper (default; format + correctness + detail, "
+                        "weighted: only the design differs from the baseline) or official (the released reward, "
+                        "no format term)")
     p.add_argument("--quiet", action="store_true", help="no progress bars (the summary lines still print)")
     p.set_defaults(func=_ablation)
     exp.set_defaults(func=lambda args: (exp.print_help(), 2)[1])
@@ -72,7 +76,7 @@ def _ablation(args: argparse.Namespace) -> int:
     if recipes is not None and not recipes:
         raise ConfigError("--recipes: no recipe named")
     out = args.out or f"runs/ablation-{args.budget}"
-    doc = run_ablation(out, budget, recipes=recipes, seeds=args.seeds,
+    doc = run_ablation(out, budget, recipes=recipes, seeds=args.seeds, design_reward=args.design_reward,
                        progress=not args.quiet and sys.stderr.isatty(),
                        log=lambda msg: print(msg, flush=True))
     held = sum(1 for c in doc["verdict"] if c["status"] == "held")

@@ -288,7 +288,9 @@ def write_outputs(out: Path, *, budget, world, base: dict, base_eval: dict, runs
           f"(loss {base['losses'][0]:.2f} → {base['losses'][-1]:.2f}). Every recipe starts from it and runs "
           f"{budget.steps} GRPO steps of {budget.prompts_per_step} prompts × {budget.num_generations} rollouts "
           f"on {budget.train_cities} training cities; evaluation is greedy on {budget.eval_cities} held-out cities "
-          "(official metrics).", "",
+          f"(official metrics). The reward-design rows train with the `{budget.design_reward}` reward preset "
+          "(`baseline`: format + correctness; `paper`: the same plus α·detail with difficulty weights; `official`: "
+          "the released reward, without a format term).", "",
           "## Perception: ReasonMap-Plus accuracy on the held-out cities", "",
           markdown_table(table, base_metrics, recipes, budget.seeds, PLUS_COLUMNS, prior=prior), "",
           "## Planning (ReasonMap) and training", "",
