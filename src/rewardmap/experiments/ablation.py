@@ -82,7 +82,7 @@ class Budget:
 
 BUDGETS = {
     "full": Budget("full", pretrain_cities=40, train_cities=32, eval_cities=6,
-                   pretrain=PretrainSettings(steps=400), steps=40, seeds=(0, 1, 2)),
+                   pretrain=PretrainSettings(steps=400), steps=32, seeds=(0, 1, 2)),
     "quick": Budget("quick", pretrain_cities=16, train_cities=12, eval_cities=4,
                     pretrain=PretrainSettings(steps=200, per_map=40), steps=32, seeds=(0, 1),
                     recipes=("rl-planning", "rl-baseline", "rewardmap")),
