@@ -153,7 +153,8 @@ def train_config(recipe: Recipe, budget: Budget, seed: int, world: World, base: 
 def evaluate(model_dir: Path, world: World, out: Path, *, max_new_tokens: int,
              log: Callable[[str], None] | None = None) -> dict:
     """Greedy evaluation of ``model_dir`` on the held-out cities: ReasonMap-Plus (every type) and ReasonMap
-    (short and long), official metrics, at the miniature model's image budget. ``log``: the runner's progress
+    (short and long), official metrics, at the image budget saved with the model (224 px for the miniature
+    spec; the runner reads it from the processor config and says so). ``log``: the runner's progress
     lines (phases over 3 s; plain lines every 10 s), none when None."""
     from rewardmap.evaluation.runner import EvalOptions, run_eval
 
@@ -161,7 +162,6 @@ def evaluate(model_dir: Path, world: World, out: Path, *, max_new_tokens: int,
     for bench in ("reasonmap-plus", "reasonmap"):
         opts = EvalOptions(benchmark=bench, data=str(world.datasets / bench), model=f"hf:{model_dir}",
                            out=str(out / bench), root=str(world.datasets), max_new_tokens=max_new_tokens,
-                           min_pixels=MINIATURE_SPEC.min_pixels, max_pixels=MINIATURE_SPEC.max_pixels,
                            batch_size=32, progress=log is not None, dtype="float32")
         summaries[bench] = run_eval(opts, log=log or (lambda msg: None))
     return summaries
