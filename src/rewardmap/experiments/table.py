@@ -13,6 +13,8 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
+from rewardmap.evaluation.markdown import markdown_page
+
 PLUS_TYPES = ("TorF1", "TorF2", "Counting1", "Counting2", "Counting3")
 
 #: Columns of the two tables: (key, header, format). Perception (ReasonMap-Plus) first, then planning and training.
@@ -317,7 +319,7 @@ def write_outputs(out: Path, *, budget, world, base: dict, base_eval: dict, runs
         md.append(f"- {r.recipe} seed {r.seed}: [training report](runs/{r.recipe}/seed-{r.seed}/train/report.html)")
     md += ["", "wall time: " + ", ".join(f"{k} {_duration(v)}" for k, v in timings.items())]
     (out / "ablation.md").write_text("\n".join(md) + "\n", encoding="utf-8")
-    _html(out, "\n".join(md))
+    (out / "ablation.html").write_text(markdown_page(md, title="Ablation in miniature"), encoding="utf-8")
     return doc
 
 
@@ -351,49 +353,3 @@ def _evaluation_report(out: Path, runs, recipes) -> str | None:
 def _duration(seconds: float) -> str:
     s = round(seconds)
     return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
-
-
-def _inline(text: str) -> str:
-    """Bold and links of an escaped markdown line, as HTML."""
-    import re
-
-    text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
-    return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", r'<a href="\2">\1</a>', text)
-
-
-def _html(out: Path, markdown: str) -> None:
-    """A plain HTML rendering of the markdown page (tables scroll sideways on narrow screens)."""
-    import html
-
-    parts, table = [], []
-
-    def flush_table():
-        if not table:
-            return
-        rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in table if not line.startswith("|---")]
-        body = "".join("<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{html.escape(c)}</{'th' if i == 0 else 'td'}>"
-                                         for c in row) + "</tr>" for i, row in enumerate(rows))
-        parts.append(f'<div style="overflow-x:auto"><table>{body}</table></div>')
-        table.clear()
-
-    for line in markdown.splitlines():
-        if line.startswith("|"):
-            table.append(line)
-            continue
-        flush_table()
-        if line.startswith("# "):
-            parts.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            parts.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("!["):
-            src = line[line.index("(") + 1:-1]
-            parts.append(f'<img src="{html.escape(src)}" style="max-width:100%">')
-        elif line.strip():
-            parts.append(f"<p>{_inline(html.escape(line))}</p>")
-    flush_table()
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-             "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;"
-             "text-align:right}tr:first-child td,tr:first-child th{font-weight:bold;background:#f3f3f3}"
-             "td:first-child,th:first-child{text-align:left}")
-    (out / "ablation.html").write_text(f"<!doctype html><meta charset='utf-8'><title>ablation</title>"
-                                       f"<style>{style}</style>" + "\n".join(parts), encoding="utf-8")

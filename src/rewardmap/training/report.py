@@ -9,12 +9,11 @@ page lets any table scroll sideways inside its box, so the page fits a laptop sc
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from rewardmap.evaluation.markdown import markdown_page
 from rewardmap.training.runlog import RunResult
 
 COMPONENT_PREFIXES = ("rewardmap/", "reward_components/")
@@ -285,7 +284,7 @@ def write_report(result: RunResult, out_dir: str | Path, *, title: str = "Reward
     json_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
 
     html_path = out / "report.html"
-    html_path.write_text(_html(md), encoding="utf-8")
+    html_path.write_text(markdown_page(md, title=title), encoding="utf-8")
     paths = {"markdown": md_path, "html": html_path, "json": json_path, "plot": png}
     if eval_page is not None:
         paths["evaluation"] = eval_page
@@ -297,56 +296,3 @@ def _official(evals: Mapping[str, Mapping[str, Mapping]]) -> bool:
     not say, and were)."""
     return any((summ.get("run") or {}).get("variant", "official") == "official"
                for by_bench in evals.values() for bench, summ in by_bench.items() if bench == "reasonmap")
-
-
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
-
-
-def _inline(text: str) -> str:
-    """Escaped text with Markdown links ``[text](href)`` as ``<a>`` and ``code`` spans as ``<code>``."""
-    out, last = [], 0
-    for m in _LINK.finditer(text):
-        out.append(html.escape(text[last:m.start()]))
-        out.append(f'<a href="{html.escape(m.group(2))}">{html.escape(m.group(1))}</a>')
-        last = m.end()
-    out.append(html.escape(text[last:]))
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", "".join(out))
-
-
-def _html(md_lines: list[str]) -> str:
-    """A minimal Markdown → HTML rendering (headings, bullets, tables, the image) with no extra dependency."""
-    body: list[str] = []
-    table: list[list[str]] = []
-
-    def flush_table():
-        if table:
-            head, *rest = table
-            # a wide table scrolls inside its box instead of running off the page
-            body.append("<div class='wrap'><table><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head)
-                        + "</tr>" + "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>"
-                                            for r in rest) + "</table></div>")
-            table.clear()
-
-    for block in md_lines:
-        for line in block.split("\n"):
-            if line.startswith("|"):
-                cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
-                if not all(set(c) <= {"-"} for c in cells):
-                    table.append(cells)
-                continue
-            flush_table()
-            if line.startswith("#"):
-                level = len(line) - len(line.lstrip("#"))
-                body.append(f"<h{level}>{html.escape(line.lstrip('#').strip())}</h{level}>")
-            elif line.startswith("!["):
-                src = line[line.index("(") + 1:line.rindex(")")]
-                body.append(f'<img src="{html.escape(src)}" alt="training curves" style="max-width:100%">')
-            elif line.startswith("- "):
-                body.append(f"<p>• {_inline(line[2:])}</p>")
-            elif line.strip():
-                body.append(f"<p>{_inline(line)}</p>")
-    flush_table()
-    style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;line-height:1.4}"
-             ".wrap{max-width:100%;overflow-x:auto;margin:1em 0}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;white-space:nowrap}th{background:#f2f4f7}")
-    return f"<!doctype html><meta charset='utf-8'><style>{style}</style>" + "\n".join(body)
