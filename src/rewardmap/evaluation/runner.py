@@ -137,7 +137,7 @@ def resolve_image_budget(opts: EvalOptions) -> tuple[EvalOptions, str]:
     (``hf:`` / ``vllm:``) is evaluated at the budget saved with its processor — the one it was trained at — unless
     ``--min-pixels`` / ``--max-pixels`` say otherwise; any other model at :data:`DEFAULT_MAX_PIXELS`."""
     if MODEL_BUDGET not in (opts.min_pixels, opts.max_pixels):
-        return opts, "given on the command line"
+        return opts, "set explicitly (--min-pixels / --max-pixels, or the caller's EvalOptions)"
     spec = parse_model_spec(opts.model)
     saved = saved_image_budget(spec.path) if spec.kind in ("hf", "vllm") else None
     low, high = saved[:2] if saved else (None, DEFAULT_MAX_PIXELS)

@@ -54,21 +54,21 @@ def build_synthetic(out: Path, data: DataSettings, *, progress: bool = False) ->
     return datasets
 
 
-def prepare_training_data(data: DataSettings, output_dir: str | Path, *, progress: bool = False) -> TrainingData:
-    """Load (or synthesise) the training rows, filter them, and convert them for TRL (images resized to
-    ``data.max_pixels``)."""
-    from rewardmap.data import load_rows, to_trl_conversational
+def select_training_rows(data: DataSettings, output_dir: str | Path, *, progress: bool = False):
+    """The training rows ``data.*`` selects (synthesised under ``output_dir/data`` when ``data.train`` is unset,
+    filtered by ``data.types``, cut to ``data.max_rows``), with the folder relative image paths resolve against and
+    the datasets folder: ``(rows, root, datasets_dir)``. Both engines (TRL, verl) select their rows here."""
+    from rewardmap.data import load_rows
 
     if data.train is None:
         ds_dir = build_synthetic(Path(output_dir) / "data", data, progress=progress)
         train_dir = ds_dir / "reasonmap-train"
-        root = Path(data.root) if data.root else ds_dir
     else:
         train_dir = Path(data.train)
         if not train_dir.exists():
             raise ConfigError(f"data.train: {train_dir} does not exist")
         ds_dir = train_dir.parent
-        root = Path(data.root) if data.root else ds_dir
+    root = Path(data.root) if data.root else ds_dir
     rows = load_rows(str(train_dir), split="train")
     if data.types:
         from rewardmap.tasks.types import TaskType
@@ -80,5 +80,14 @@ def prepare_training_data(data: DataSettings, output_dir: str | Path, *, progres
         rows = rows.select(range(min(data.max_rows, len(rows))))
     if len(rows) == 0:
         raise ConfigError(f"data: no training rows left in {train_dir} after filtering (types={data.types})")
+    return rows, root, ds_dir
+
+
+def prepare_training_data(data: DataSettings, output_dir: str | Path, *, progress: bool = False) -> TrainingData:
+    """Load (or synthesise) the training rows, filter them, and convert them for TRL (images resized to
+    ``data.max_pixels``)."""
+    from rewardmap.data import to_trl_conversational
+
+    rows, root, ds_dir = select_training_rows(data, output_dir, progress=progress)
     trl = to_trl_conversational(rows, root=root, min_pixels=data.min_pixels, max_pixels=data.max_pixels)
     return TrainingData(train=trl, root=root, datasets_dir=ds_dir, rows=rows)

@@ -71,28 +71,9 @@ def _train_config(config):
 
 def _rows(cfg, out_dir: Path):
     """The training rows and their root, selected as the TRL engine selects them (``data.*``)."""
-    from rewardmap.data import load_rows
-    from rewardmap.tasks.types import TaskType
-    from rewardmap.training.inputs import build_synthetic
+    from rewardmap.training.inputs import select_training_rows
 
-    data = cfg.data
-    if data.train is None:
-        ds_dir = build_synthetic(out_dir / "data", data)
-        train_dir = ds_dir / "reasonmap-train"
-    else:
-        train_dir = Path(data.train)
-        if not train_dir.exists():
-            raise ConfigError(f"data.train: {train_dir} does not exist")
-        ds_dir = train_dir.parent
-    root = Path(data.root) if data.root else ds_dir
-    rows = load_rows(str(train_dir), split="train")
-    if data.types:
-        wanted = {TaskType.parse(t).value for t in data.types}
-        rows = rows.filter(lambda r: TaskType.parse(r["type"]).value in wanted)
-    if data.max_rows is not None:
-        rows = rows.select(range(min(data.max_rows, len(rows))))
-    if len(rows) == 0:
-        raise ConfigError(f"data: no training rows left in {train_dir} after filtering (types={data.types})")
+    rows, root, _ = select_training_rows(cfg.data, out_dir)
     return rows, root
 
 
