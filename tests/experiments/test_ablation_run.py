@@ -52,6 +52,28 @@ def test_table_equals_the_per_sample_results(run):
         assert doc["table"][recipe]["plus_acc"]["mean"] == pytest.approx(acc)
 
 
+def test_the_base_reading_probe_is_scored_from_its_own_answers_on_rl_training_cities(run):
+    """The probe's accuracies are exact matches recomputed from the saved question/answer/response records, and its
+    maps are RL-training cities, never evaluation cities."""
+    out, doc, _ = run
+    saved = json.loads((out / "base-reading.json").read_text())["reading"]
+    world = json.loads((out / "world" / "world.json").read_text())
+    records = saved["records"]
+    assert records and saved["questions"] == len(records)
+    cities = {r["figure"].rsplit("/", 1)[-1].removesuffix(".png") for r in records}
+    assert cities <= set(world["train_cities"]) and not cities & set(world["eval_cities"])
+    for task, row in saved["tasks"].items():
+        mine = [r for r in records if r["task"] == task]
+        assert row["n"] == len(mine)
+        assert row["correct"] == sum(r["response"].strip() == r["answer"].strip() for r in mine)
+    rides = [r for r in records if r["task"] in ("ride", "ride2")]
+    copied = [r for r in rides if "Departure Stop: " + r["question"].split(" from ", 1)[1].split(" to ", 1)[0]
+              in r["response"]]
+    assert saved["rides"] == len(rides) and saved["departure_copied"] == pytest.approx(len(copied) / len(rides))
+    assert "## The base policy's generic reading" in (out / "ablation.md").read_text()
+    assert doc["base_reading"]["tasks"] == saved["tasks"]
+
+
 def test_evaluation_cities_are_held_out(run):
     out, _doc, _ = run
     world = json.loads((out / "world" / "world.json").read_text())

@@ -267,6 +267,9 @@ def run_ablation(out_dir: str | Path, budget: Budget, *, recipes: Sequence[str] 
     base_eval_dir = out / "base-eval"
     base_eval = _cached_eval(base_dir, world, base_eval_dir, budget, log=log)
     timings["base evaluation"] = time.perf_counter() - t
+    t = time.perf_counter()
+    reading = _cached_reading(base_dir, world, out / "base-reading.json", spec, log=log)
+    timings["base reading probe"] = time.perf_counter() - t
 
     runs: list[RunOutcome] = []
     todo = [(r, s) for r in chosen for s in budget.seeds]
@@ -284,7 +287,31 @@ def run_ablation(out_dir: str | Path, budget: Budget, *, recipes: Sequence[str] 
     timings["total"] = time.perf_counter() - t_all
     return write_outputs(out, budget=budget, world=world, base=stamp, base_eval=base_eval, runs=runs,
                          recipes=[r for r in RECIPES if r.name in chosen], timings=timings,
-                         prior=constant_answer_rates(*_answers(world)))
+                         prior=constant_answer_rates(*_answers(world)), reading=reading)
+
+
+#: The base policy's reading probe: questions per map, on this many RL-training cities (never evaluation cities).
+PROBE_PER_MAP, PROBE_CITIES, PROBE_SEED = 14, 6, 99
+
+
+def _cached_reading(model_dir: Path, world: World, path: Path, spec, log: Callable[[str], None]) -> dict:
+    """The base policy's generic reading accuracy on RL-training cities (:func:`reading_accuracy`), cached."""
+    from rewardmap.experiments.base_policy import reading_accuracy
+
+    key = {"base": json.loads((model_dir / "base.json").read_text())["params"], "per_map": PROBE_PER_MAP,
+           "cities": list(world.train_cities[:PROBE_CITIES]), "seed": PROBE_SEED}
+    if path.is_file():
+        try:
+            saved = json.loads(path.read_text())
+            if saved.get("key") == key:
+                return saved["reading"]
+        except json.JSONDecodeError:
+            pass
+    examples = world.probe_examples(PROBE_PER_MAP, cities=PROBE_CITIES, seed=PROBE_SEED)
+    log(f"base policy: generic reading probe, {len(examples)} questions on {len(key['cities'])} RL-training cities ...")
+    reading = reading_accuracy(model_dir, examples, world.root, min_pixels=spec.min_pixels, max_pixels=spec.max_pixels)
+    path.write_text(json.dumps({"key": key, "reading": reading}, indent=1))
+    return reading
 
 
 def _answers(world: World) -> tuple[list[tuple[str, object]], list[tuple[str, object]]]:

@@ -106,3 +106,43 @@ def pretrain_base_policy(out: str | Path, make_dataset: Callable[[], object], *,
     (out / BASE_STAMP).write_text(json.dumps(stamp, indent=2))
     shutil.rmtree(tmp, ignore_errors=True)
     return stamp
+
+
+def reading_accuracy(model_dir: str | Path, examples, root: str | Path, *, min_pixels: int, max_pixels: int,
+                     max_new_tokens: int = 96, batch_size: int = 16) -> dict:
+    """Greedy exact-match accuracy of the model in ``model_dir`` on generic reading ``examples`` (per task), and
+    on the ride questions the share of answers holding the asked departure line (``Departure Stop: A``) — text
+    the question itself gives, so a model that cannot even copy it scores 0 there whatever it sees."""
+    from PIL import Image
+
+    from rewardmap.evaluation.backends.base import ImageRef, Prompt
+    from rewardmap.evaluation.backends.hf import HFBackend
+
+    root = Path(root)
+    backend = HFBackend(str(model_dir), batch_size=batch_size, max_new_tokens=max_new_tokens, min_pixels=min_pixels,
+                        max_pixels=max_pixels, dtype="float32", device="cpu")
+    prompts = [Prompt(e.question, ImageRef(e.figure, lambda f=root / e.figure: Image.open(f).convert("RGB")))
+               for e in examples]
+    answers: list[str] = []
+    for start in range(0, len(prompts), batch_size):
+        answers += [g.text for g in backend.generate(prompts[start:start + batch_size])]
+    backend.close()
+    tasks: dict[str, dict] = {}
+    copied = rides = 0
+    records = []
+    for e, text in zip(examples, answers, strict=True):
+        records.append({"task": e.task, "figure": e.figure, "question": e.question, "answer": e.answer,
+                        "response": text})
+        row = tasks.setdefault(e.task, {"correct": 0, "n": 0})
+        row["n"] += 1
+        row["correct"] += int(text.strip() == e.answer.strip())
+        if e.task in ("ride", "ride2"):
+            rides += 1
+            departure = next(line for line in e.answer.splitlines() if line.startswith("Departure Stop:"))
+            copied += int(departure in text)
+    for row in tasks.values():
+        row["acc"] = row["correct"] / row["n"]
+    total = sum(r["n"] for r in tasks.values())
+    return {"tasks": dict(sorted(tasks.items())), "overall": sum(r["correct"] for r in tasks.values()) / max(total, 1),
+            "departure_copied": copied / rides if rides else None, "rides": rides, "questions": total,
+            "records": records}

@@ -264,8 +264,24 @@ def _plots(out: Path, runs, recipes) -> list[str]:
     return names
 
 
+def reading_lines(reading: dict | None) -> list[str]:
+    """The base policy's generic reading probe as a sentence and a one-row table (nothing when not measured)."""
+    if not reading:
+        return []
+    tasks = reading["tasks"]
+    lines = ["## The base policy's generic reading (RL-training cities, exact match)", "",
+             "Its pre-training tasks, asked on maps it never read (the first RL-training cities; no evaluation city): "
+             "does it read a map at all, before any RL? "
+             + (f"On ride questions it wrote the asked departure station — given in the question — in "
+                f"{reading['departure_copied']:.0%} of {reading['rides']}." if reading.get("rides") else ""), "",
+             "| | " + " | ".join(tasks) + " | all |", "|---|" + "---|" * (len(tasks) + 1),
+             "| base policy | " + " | ".join(f"{t['acc']:.2f} ({t['correct']}/{t['n']})" for t in tasks.values())
+             + f" | {reading['overall']:.2f} |", ""]
+    return lines
+
+
 def write_outputs(out: Path, *, budget, world, base: dict, base_eval: dict, runs, recipes, timings: dict,
-                  prior: dict | None = None) -> dict:
+                  prior: dict | None = None, reading: dict | None = None) -> dict:
     """Write ``ablation.json``, ``ablation.md``, ``ablation.html`` and the plots under ``out``; returns the JSON."""
     table = aggregate(runs)
     base_metrics = run_metrics(base_eval)
@@ -278,6 +294,7 @@ def write_outputs(out: Path, *, budget, world, base: dict, base_eval: dict, runs
                                              "eval_cities": list(world.eval_cities)},
            "base_policy": {k: v for k, v in base.items() if k != "losses"} | {"first_loss": base["losses"][0],
                                                                                "last_loss": base["losses"][-1]},
+           "base_reading": {k: v for k, v in reading.items() if k != "records"} if reading else None,
            "base_metrics": base_metrics, "table": table, "verdict": claims,
            "question_counts": counts, "what_moved": moved, "constant_answer": prior or {},
            "runs": [{"recipe": r.recipe, "seed": r.seed, "wall_s": r.wall_s, "metrics": run_metrics(r.evaluation, r.curves)}
@@ -293,6 +310,7 @@ def write_outputs(out: Path, *, budget, world, base: dict, base_eval: dict, runs
           f"(official metrics). The reward-design rows train with the `{budget.design_reward}` reward preset "
           "(`baseline`: format + correctness; `paper`: the same plus α·detail with difficulty weights; `official`: "
           "the released reward, without a format term).", "",
+          *reading_lines(reading),
           "## Perception: ReasonMap-Plus accuracy on the held-out cities", "",
           markdown_table(table, base_metrics, recipes, budget.seeds, PLUS_COLUMNS, prior=prior), "",
           "## Planning (ReasonMap) and training", "",

@@ -45,6 +45,17 @@ class World:
             pairs.append((load_network(station_file), str(rel)))
         return reading_examples(pairs, per_map, seed=seed)
 
+    def probe_examples(self, per_map: int, *, cities: int, seed: int) -> list[ReadingExample]:
+        """Generic reading questions on the first ``cities`` RL-training cities — maps the base policy never read
+        and that no evaluation uses — to measure whether it reads at all (its figures resolve under ``root``)."""
+        from rewardmap.metro.io import load_network
+
+        pairs = []
+        for city in self.train_cities[:cities]:
+            station_file = self.root / "synth" / "stations" / COUNTRY / f"{city}.json"
+            pairs.append((load_network(station_file), str(Path("synth") / "maps" / COUNTRY / f"{city}.png")))
+        return reading_examples(pairs, per_map, seed=seed)
+
     def tokenizer_text(self, examples: list[ReadingExample]) -> list[str]:
         """Text the tiny tokenizer is trained on: the reading questions and answers (station labels, line names)
         — the RL and evaluation questions reuse the same labels and wording of the task templates."""
