@@ -32,7 +32,7 @@ def test_legacy_keys_command_line_and_remote_models(tmp_path):
     d = _model_dir(tmp_path, {"min_pixels": 100, "max_pixels": 200_000})
     assert resolve_image_budget(_opts(f"hf:{d}"))[0].max_pixels == 200_000
     given, source = resolve_image_budget(_opts(f"hf:{d}", min_pixels=None, max_pixels=999))
-    assert given.max_pixels == 999 and "command line" in source
+    assert given.max_pixels == 999 and "--max-pixels" in source and "set explicitly" in source
     remote, source = resolve_image_budget(_opts("openai:m@http://127.0.0.1:1/v1"))
     assert remote.max_pixels == DEFAULT_MAX_PIXELS and remote.min_pixels is None and "default" in source
     (tmp_path / "b").mkdir()
