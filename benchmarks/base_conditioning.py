@@ -11,9 +11,7 @@ what greedy exact match cannot yet show: conditioning that is being learned but 
 from __future__ import annotations
 
 import argparse
-import json
 import random
-from pathlib import Path
 
 
 def main() -> None:
@@ -26,28 +24,27 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
-    from PIL import Image
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    from rewardmap.experiments.world import _world
+    from rewardmap.data.loaders import resolve_figure
+    from rewardmap.evaluation.runner import saved_image_budget
+    from rewardmap.experiments.reading import departure_of
+    from rewardmap.experiments.world import load_world
 
-    world_dir = Path(args.world)
-    saved = json.loads((world_dir / "world.json").read_text())
-    world = _world(world_dir, saved, key="")
+    world = load_world(args.world)
     proc = AutoProcessor.from_pretrained(args.model)
     model = AutoModelForImageTextToText.from_pretrained(args.model, dtype=torch.float32).eval()
     rides = [e for e in world.probe_examples(30, cities=args.cities, seed=args.seed) if e.task == "ride"]
     rides = rides[:args.questions]
 
-    def departure(answer: str) -> str:
-        return next(line for line in answer.splitlines() if line.startswith("Departure Stop: ")).split(": ", 1)[1]
-
-    names = sorted({departure(e.answer) for e in rides})
+    names = sorted({departure_of(e.answer) for e in rides})
+    low, high, _ = saved_image_budget(args.model)  # the budget saved with the model, which it was trained at
+    pixels = {"min_pixels": low, "max_pixels": high}
 
     def nll(example, answer: str) -> float:
         msgs = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": example.question}]}]
         prompt = proc.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
-        image = Image.open(world.root / example.figure).convert("RGB")
+        image = resolve_figure(example.figure, world.root, **pixels)  # as the pre-training saw it
         n = proc(text=[prompt], images=[image], return_tensors="pt")["input_ids"].shape[1]
         full = proc(text=[prompt + answer], images=[image], return_tensors="pt")
         with torch.no_grad():
@@ -57,7 +54,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     gaps = []
     for e in rides:
-        right = departure(e.answer)
+        right = departure_of(e.answer)
         other = rng.choice([x for x in names if x != right])
         gaps.append(nll(e, e.answer.replace("Departure Stop: " + right, "Departure Stop: " + other)) - nll(e, e.answer))
     better = sum(g > 0 for g in gaps)

@@ -113,19 +113,20 @@ def reading_accuracy(model_dir: str | Path, examples, root: str | Path, *, min_p
     """Greedy exact-match accuracy of the model in ``model_dir`` on generic reading ``examples`` (per task), and
     on the ride questions the share of answers holding the asked departure line (``Departure Stop: A``) — text
     the question itself gives, so a model that cannot even copy it scores 0 there whatever it sees."""
-    from PIL import Image
-
+    from rewardmap.data.loaders import resolve_figure
     from rewardmap.evaluation.backends.base import ImageRef, Prompt
     from rewardmap.evaluation.backends.hf import HFBackend
+    from rewardmap.experiments.reading import departure_of
 
     root = Path(root)
     backend = HFBackend(str(model_dir), batch_size=batch_size, max_new_tokens=max_new_tokens, min_pixels=min_pixels,
                         max_pixels=max_pixels, dtype="float32", device="cpu")
-    prompts = [Prompt(e.question, ImageRef(e.figure, lambda f=root / e.figure: Image.open(f).convert("RGB")))
-               for e in examples]
-    answers: list[str] = []
-    for start in range(0, len(prompts), batch_size):
-        answers += [g.text for g in backend.generate(prompts[start:start + batch_size])]
+    # each map as the pre-training saw it (reading_dataset resizes with the same call)
+    prompts = [Prompt(e.question, ImageRef(e.figure, lambda f=e.figure: resolve_figure(
+        f, root, min_pixels=min_pixels, max_pixels=max_pixels))) for e in examples]
+    answers = [""] * len(prompts)
+    for i, generation in backend.stream(prompts):
+        answers[i] = generation.text
     backend.close()
     tasks: dict[str, dict] = {}
     copied = rides = 0
@@ -138,8 +139,7 @@ def reading_accuracy(model_dir: str | Path, examples, root: str | Path, *, min_p
         row["correct"] += int(text.strip() == e.answer.strip())
         if e.task in ("ride", "ride2"):
             rides += 1
-            departure = next(line for line in e.answer.splitlines() if line.startswith("Departure Stop:"))
-            copied += int(departure in text)
+            copied += int(f"Departure Stop: {departure_of(e.answer)}" in text)
     for row in tasks.values():
         row["acc"] = row["correct"] / row["n"]
     total = sum(r["n"] for r in tasks.values())

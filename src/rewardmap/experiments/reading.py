@@ -142,6 +142,11 @@ def _ride2(net: Network, rng: random.Random) -> tuple[str, str] | None:
             f"Route Name: {l2}\nDeparture Stop: {t}\nArrival Stop: {c}")
 
 
+def departure_of(answer: str) -> str:
+    """The station of the first ``Departure Stop:`` line of a ride answer (the one the ride question names)."""
+    return next(line for line in answer.splitlines() if line.startswith("Departure Stop: ")).split(": ", 1)[1]
+
+
 _MAKERS = {"line_stops": _line_stops, "station_lines": _station_lines, "next_stop": _next_stop,
            "pick_station": _pick_station, "ride": _ride, "ride2": _ride2}
 

@@ -94,6 +94,19 @@ def build_world(out: str | Path, *, pretrain_cities: int, train_cities: int, eva
     return _world(out, saved, key)
 
 
+def load_world(out: str | Path) -> World:
+    """A world built earlier by :func:`build_world` under ``out`` (for tools that probe a finished experiment)."""
+    from rewardmap.errors import ConfigError
+
+    stamp = Path(out) / WORLD_STAMP
+    try:
+        saved = json.loads(stamp.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{stamp}: not a finished world ({exc})") from None
+    key = hashlib.sha256(json.dumps(saved["params"], sort_keys=True).encode()).hexdigest()[:16]
+    return _world(Path(out), saved, key)
+
+
 def _world(out: Path, saved: dict, key: str) -> World:
     return World(root=out, datasets=out / "datasets",
                  pretrain_stations=tuple(out / p for p in saved["pretrain_stations"]),
